@@ -52,7 +52,17 @@ static inline double kb__pow2(int e)
     return d;
 }
 
-/* Decode a code of format f to double (exact: every value fits). */
+/* +inf and a positive quiet NaN, from bits (inf - inf would give x86's
+ * default NaN, whose sign bit is set). */
+static inline double kb__from_bits(uint64_t bits)
+{
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+/* Decode a code of format f to double (exact: every value fits).  NaN codes
+ * decode to a quiet NaN of the code's sign. */
 static inline double kb_decode_float(const kb_float_format *f, uint32_t code)
 {
     uint32_t sign = (code >> (f->ebits + f->mbits)) & 1u;
@@ -61,11 +71,9 @@ static inline double kb_decode_float(const kb_float_format *f, uint32_t code)
     uint32_t emax_field = (1u << f->ebits) - 1u;
     double v;
     if (f->has_inf && expf == emax_field) {
-        double inf = kb__pow2(1023) * 2.0;
-        v = mant ? inf - inf : inf; /* inf - inf is a quiet NaN */
+        v = kb__from_bits(mant ? 0x7FF8000000000000ull : 0x7FF0000000000000ull);
     } else if (!f->has_inf && expf == emax_field && mant == (1u << f->mbits) - 1u) {
-        double inf = kb__pow2(1023) * 2.0;
-        v = inf - inf;
+        v = kb__from_bits(0x7FF8000000000000ull);
     } else if (expf == 0) {
         v = (double)mant * kb__pow2(1 - f->bias - f->mbits);
     } else {

@@ -76,9 +76,10 @@ typedef struct kb_kernel {
      * and must not touch tensor data.  `plugin_ctx` is what init produced. */
     kb_status (*supports)(void *plugin_ctx, const kb_problem *p, char *why, size_t why_len);
 
-    /* Scratch bytes run() needs for `p` (0 if none).  The harness allocates
-     * it (with the plugin's alloc hook for device plugins) and passes it to
-     * run(); it is uninitialised. */
+    /* Scratch bytes run() needs for `p` (0 if none; the pointer may be NULL
+     * for a kernel that never needs any).  The harness allocates it (with the
+     * plugin's alloc hook for device plugins) and passes it to run(); it is
+     * uninitialised and 64-byte aligned. */
     size_t (*workspace_bytes)(void *plugin_ctx, const kb_problem *p);
 
     /* Compute `p`.  `stream` is the device stream/queue to enqueue on

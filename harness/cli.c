@@ -1,0 +1,144 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kbench/ops.h>
+
+#include "diag.h"
+
+int kb_online_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+static long long parse_count(const kb_options *o, const char *opt, const char *val, long long lo, long long hi)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(val, &end, 10);
+    if (errno || end == val || *end || v < lo || v > hi)
+        kb_usage_error("%s: %s needs an integer in [%lld, %lld], got '%s'", o->command, opt, lo, hi, val);
+    return v;
+}
+
+static int looks_like_path(const char *s)
+{
+    size_t n = strlen(s);
+    return strchr(s, '/') || (n > 3 && !strcmp(s + n - 3, ".so"));
+}
+
+static void add_plugin_arg(kb_options *o, const char *arg)
+{
+    char *copy = strdup(arg), *save = NULL;
+    if (!copy || o->owned_count == KB_MAX_PLUGIN_ARGS)
+        kb_usage_error("%s: too many --plugin options", o->command);
+    o->owned[o->owned_count++] = copy;
+    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        if (o->plugin_name_count == KB_MAX_PLUGIN_ARGS || o->plugin_path_count == KB_MAX_PLUGIN_ARGS)
+            kb_usage_error("%s: too many --plugin values", o->command);
+        if (looks_like_path(s)) o->plugin_paths[o->plugin_path_count++] = s;
+        else o->plugin_names[o->plugin_name_count++] = s;
+    }
+}
+
+static void add_ops(kb_options *o, const char *arg)
+{
+    char *copy = strdup(arg), *save = NULL;
+    if (!copy) kb_usage_error("out of memory");
+    for (char *s = strtok_r(copy, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+        int found = 0;
+        for (int op = 1; op <= KB_OP_COUNT; op++)
+            if (!strcmp(s, kb_op_name((kb_op)op))) {
+                o->op_mask |= 1u << op;
+                found = 1;
+            }
+        if (!found) {
+            free(copy);
+            kb_usage_error("%s: unknown op '%s' (softmax, attention, quantize, matmul)", o->command, s);
+        }
+    }
+    free(copy);
+}
+
+void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usage, kb_options *o)
+{
+    static const struct option longopts[] = {
+        {"plugin", required_argument, NULL, 'p'}, {"op", required_argument, NULL, 'o'},
+        {"kernel", required_argument, NULL, 'k'}, {"suite", required_argument, NULL, 's'},
+        {"seed", required_argument, NULL, 'S'},   {"trials", required_argument, NULL, 'T'},
+        {"threads", required_argument, NULL, 't'}, {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct { int ch; unsigned bit; } bits[] = {
+        {'p', KB_OPT_PLUGIN}, {'o', KB_OPT_OP},     {'k', KB_OPT_KERNEL},  {'s', KB_OPT_SUITE},
+        {'S', KB_OPT_SEED},   {'T', KB_OPT_TRIALS}, {'t', KB_OPT_THREADS}, {'v', KB_OPT_VERBOSE}};
+    memset(o, 0, sizeof *o);
+    o->command = argv[0];
+    o->suite = "default";
+    o->seed = 1;
+    o->trials = 3;
+    o->threads = kb_online_cpus();
+    opterr = 0;
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+        if (ch == 'h') {
+            fputs(usage, stdout);
+            exit(KB_EXIT_OK);
+        }
+        if (ch == '?') {
+            if (optopt) kb_usage_error("%s: unknown option '-%c' (see kbench %s --help)", o->command, optopt, o->command);
+            kb_usage_error("%s: unknown option '%s' (see kbench %s --help)", o->command, argv[optind - 1], o->command);
+        }
+        if (ch == ':') kb_usage_error("%s: option '%s' needs a value", o->command, argv[optind - 1]);
+        for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
+            if (bits[i].ch == ch && !(accepted & bits[i].bit))
+                kb_usage_error("%s: option '%s' does not apply to this command (see kbench %s --help)",
+                               o->command, argv[optind - 1], o->command);
+        switch (ch) {
+        case 'p': add_plugin_arg(o, optarg); break;
+        case 'o': add_ops(o, optarg); break;
+        case 'k': o->kernel_glob = optarg; break;
+        case 's': o->suite = optarg; break;
+        case 'S': o->seed = (uint64_t)parse_count(o, "--seed", optarg, 0, 0x7FFFFFFFFFFFFFFFll); break;
+        case 'T': o->trials = (int)parse_count(o, "--trials", optarg, 1, 1000); break;
+        case 't': o->threads = (int)parse_count(o, "--threads", optarg, 1, 4096); break;
+        case 'v': o->verbose = 1; break;
+        }
+    }
+    if (optind < argc)
+        kb_usage_error("%s: unexpected argument '%s' (see kbench %s --help)", o->command, argv[optind], o->command);
+}
+
+void kb_options_free(kb_options *o)
+{
+    for (int i = 0; i < o->owned_count; i++) free(o->owned[i]);
+    o->owned_count = 0;
+}
+
+int kb_options_match_kernel(const kb_options *o, const char *plugin, int op, const char *kernel)
+{
+    if (o->op_mask && !(o->op_mask & (1u << op))) return 0;
+    if (!o->kernel_glob) return 1;
+    char full[160];
+    snprintf(full, sizeof full, "%s.%s", plugin, kernel);
+    return fnmatch(o->kernel_glob, kernel, 0) == 0 || fnmatch(o->kernel_glob, full, 0) == 0;
+}
+
+int kb_options_match_plugin(const kb_options *o, const char *name, int explicit_path)
+{
+    if (explicit_path) return 1;
+    for (int i = 0; i < o->plugin_name_count; i++)
+        if (!strcmp(o->plugin_names[i], name)) return 1;
+    if (o->plugin_name_count || o->plugin_path_count) return 0;
+    return strcmp(name, "ref") != 0;
+}

@@ -1,0 +1,11 @@
+/*
+ * commands.h - the kbench commands.  Each takes argv with argv[0] = its own
+ * name and returns the process exit code (diag.h).
+ */
+#ifndef KBENCH_HARNESS_COMMANDS_H
+#define KBENCH_HARNESS_COMMANDS_H
+
+int kb_cmd_list(int argc, char **argv);
+int kb_cmd_verify(int argc, char **argv);
+
+#endif

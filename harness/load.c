@@ -1,0 +1,219 @@
+#include "load.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+#define KB_MAX_KERNELS 4096
+
+static int valid_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64) return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static int why_fail(char *why, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int device_hooks_count(const kb_device_hooks *d)
+{
+    return !!d->alloc + !!d->free + !!d->upload + !!d->download + !!d->synchronize +
+           !!d->timer_start + !!d->timer_stop + !!d->flush_cache;
+}
+
+int kb_validate_descriptor(const kb_plugin *p, char *why, size_t n)
+{
+    if (p->struct_size < sizeof(kb_plugin))
+        return why_fail(why, n, "descriptor struct_size %u is smaller than ABI v1's kb_plugin (%zu)",
+                        p->struct_size, sizeof(kb_plugin));
+    if (!p->name) return why_fail(why, n, "plugin name is NULL");
+    if (!valid_name(p->name))
+        return why_fail(why, n, "plugin name '%s' is not 1-64 characters of [a-z0-9_-]", p->name);
+    if (!p->version) return why_fail(why, n, "plugin '%s': version is NULL", p->name);
+    if (!p->backend || !*p->backend) return why_fail(why, n, "plugin '%s': backend is NULL or empty", p->name);
+    int hooks = device_hooks_count(&p->device);
+    int host = !strcmp(p->backend, KB_BACKEND_HOST);
+    if (host && hooks)
+        return why_fail(why, n, "plugin '%s': host backend but device memory hooks are set", p->name);
+    if (!host) {
+        const kb_device_hooks *d = &p->device;
+        if (!d->alloc || !d->free || !d->upload || !d->download || !d->synchronize ||
+            !d->timer_start || !d->timer_stop)
+            return why_fail(why, n, "plugin '%s': backend '%s' needs alloc, free, upload, download, "
+                            "synchronize, timer_start and timer_stop hooks", p->name, p->backend);
+    }
+    if (p->kernel_count == 0) return why_fail(why, n, "plugin '%s': no kernels", p->name);
+    if (p->kernel_count > KB_MAX_KERNELS)
+        return why_fail(why, n, "plugin '%s': kernel_count %u is absurd (max %d)", p->name,
+                        p->kernel_count, KB_MAX_KERNELS);
+    if (!p->kernels) return why_fail(why, n, "plugin '%s': kernels is NULL", p->name);
+    for (uint32_t i = 0; i < p->kernel_count; i++) {
+        const kb_kernel *k = &p->kernels[i];
+        if (!valid_name(k->name))
+            return why_fail(why, n, "plugin '%s': kernel %u has no valid name ([a-z0-9_-], 1-64)", p->name, i);
+        if (!kb_op_name(k->op))
+            return why_fail(why, n, "plugin '%s': kernel '%s' has unknown op %d", p->name, k->name, (int)k->op);
+        if (!k->supports || !k->run)
+            return why_fail(why, n, "plugin '%s': kernel %s.%s has a NULL %s", p->name, kb_op_name(k->op),
+                            k->name, k->run ? "supports" : "run");
+        for (uint32_t j = 0; j < i; j++)
+            if (p->kernels[j].op == k->op && !strcmp(p->kernels[j].name, k->name))
+                return why_fail(why, n, "plugin '%s': two %s kernels named '%s'", p->name,
+                                kb_op_name(k->op), k->name);
+    }
+    return 0;
+}
+
+static int push_error(kb_registry *reg, const char *path, const char *reason)
+{
+    char **ne = realloc(reg->errors, (size_t)(reg->error_count + 1) * sizeof *ne);
+    if (!ne) return -1;
+    reg->errors = ne;
+    size_t n = strlen(path) + strlen(reason) + 3;
+    if (!(ne[reg->error_count] = malloc(n))) return -1;
+    snprintf(ne[reg->error_count++], n, "%s: %s", path, reason);
+    return 0;
+}
+
+/* dlerror() repeats the path; keep only the reason, on one line. */
+static const char *dl_reason(const char *msg, const char *path)
+{
+    if (!msg) return "unknown dlopen error";
+    size_t n = strlen(path);
+    if (!strncmp(msg, path, n) && msg[n] == ':') msg += n + 1;
+    while (*msg == ' ') msg++;
+    return msg;
+}
+
+static void log_to_stderr(void *user, kb_log_level level, const char *msg)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    const char *plugin = user;
+    if (level <= KB_LOG_WARN)
+        fprintf(stderr, "kbench: %s: %s: %s\n", plugin, names[level], msg);
+}
+
+static void load_one(kb_registry *reg, const kb_found_file *file)
+{
+    char why[512];
+    void *h = dlopen(file->path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(why, sizeof why, "cannot load: %s", dl_reason(dlerror(), file->path));
+        push_error(reg, file->path, why);
+        return;
+    }
+    dlerror();
+    void *sym = dlsym(h, KB_ENTRY_SYMBOL);
+    if (!sym) {
+        push_error(reg, file->path, "not a kbench plugin: no '" KB_ENTRY_SYMBOL "' symbol");
+        dlclose(h);
+        return;
+    }
+    kb_entry_fn entry;
+    memcpy(&entry, &sym, sizeof entry); /* object pointer to function pointer, as POSIX allows */
+    const kb_plugin *p = entry();
+    if (!p) {
+        push_error(reg, file->path, KB_ENTRY_SYMBOL "() returned NULL");
+        dlclose(h);
+        return;
+    }
+    /* The version is the only field read before it is known to match. */
+    if (p->abi_version != KB_ABI_VERSION) {
+        snprintf(why, sizeof why, "ABI version %u, but this kbench speaks version %u",
+                 p->abi_version, KB_ABI_VERSION);
+        push_error(reg, file->path, why);
+        dlclose(h);
+        return;
+    }
+    if (kb_validate_descriptor(p, why, sizeof why)) {
+        push_error(reg, file->path, why);
+        dlclose(h);
+        return;
+    }
+    kb_loaded_plugin *dup = kb_registry_find(reg, p->name);
+    if (dup) {
+        snprintf(why, sizeof why, "duplicate plugin name '%s' (already loaded from %s)", p->name, dup->path);
+        push_error(reg, file->path, why);
+        dlclose(h);
+        return;
+    }
+    kb_loaded_plugin *np = realloc(reg->plugins, (size_t)(reg->count + 1) * sizeof *np);
+    if (!np) { dlclose(h); return; }
+    reg->plugins = np;
+    kb_loaded_plugin *lp = &np[reg->count++];
+    memset(lp, 0, sizeof *lp);
+    lp->path = strdup(file->path);
+    lp->handle = h;
+    lp->desc = p;
+    lp->explicit_ = file->explicit_;
+    lp->available = 1;
+    if (p->init) {
+        kb_host_context host = reg->host;
+        host.log_user = (void *)p->name;
+        char err[256] = "";
+        kb_status st = p->init(&host, &lp->ctx, err, sizeof err);
+        if (st != KB_OK) {
+            lp->available = 0;
+            lp->ctx = NULL;
+            snprintf(lp->why, sizeof lp->why, "init failed: %s", err[0] ? err : "no reason given");
+        }
+    }
+}
+
+int kb_registry_load(const kb_found *found, int threads, kb_registry *reg)
+{
+    memset(reg, 0, sizeof *reg);
+    reg->host.abi_version = KB_ABI_VERSION;
+    reg->host.struct_size = sizeof reg->host;
+    reg->host.threads = threads > 0 ? threads : 1;
+    reg->host.log = log_to_stderr;
+    for (int i = 0; i < found->problem_count; i++)
+        if (push_error(reg, "KBENCH_PLUGIN_PATH", found->problems[i])) return -1;
+    for (int i = 0; i < found->count; i++)
+        load_one(reg, &found->files[i]);
+    return 0;
+}
+
+void kb_registry_free(kb_registry *reg)
+{
+    for (int i = 0; i < reg->count; i++) {
+        kb_loaded_plugin *lp = &reg->plugins[i];
+        if (lp->available && lp->desc->fini) lp->desc->fini(lp->ctx);
+        /* Sanitizer builds keep the code mapped so leak reports can name it. */
+#ifndef KBENCH_KEEP_PLUGINS_MAPPED
+        dlclose(lp->handle);
+#endif
+        free(lp->path);
+    }
+    for (int i = 0; i < reg->error_count; i++) free(reg->errors[i]);
+    free(reg->plugins);
+    free(reg->errors);
+    memset(reg, 0, sizeof *reg);
+}
+
+kb_loaded_plugin *kb_registry_find(kb_registry *reg, const char *name)
+{
+    for (int i = 0; i < reg->count; i++)
+        if (!strcmp(reg->plugins[i].desc->name, name)) return &reg->plugins[i];
+    return NULL;
+}
+
+const kb_kernel *kb_find_kernel(const kb_plugin *p, kb_op op, const char *name)
+{
+    for (uint32_t i = 0; i < p->kernel_count; i++)
+        if (p->kernels[i].op == op && !strcmp(p->kernels[i].name, name)) return &p->kernels[i];
+    return NULL;
+}

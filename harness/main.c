@@ -1,0 +1,50 @@
+/*
+ * main.c - `kbench <command> [options]`: dispatch to a command.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "diag.h"
+
+#ifndef KBENCH_VERSION
+#define KBENCH_VERSION "unknown"
+#endif
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"list", kb_cmd_list, "list plugins, their kernels and what they support"},
+    {"verify", kb_cmd_verify, "check kernels against the reference plugin"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: kbench <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`kbench <command> --help` describes a command's options.  Docs: docs/.\n"
+               "exit status: 0 success, 1 a check failed, 2 usage or input error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return KB_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return KB_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("kbench %s (plugin ABI %u)\n", KBENCH_VERSION, 1u);
+        return KB_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    kb_usage_error("unknown command '%s' (see kbench --help)", cmd);
+}

@@ -1,0 +1,25 @@
+/*
+ * plan.h - stage 3: from the options to the work: which plugins are loaded,
+ * which of them are selected, and which (plugin, kernel) pairs apply to a case.
+ */
+#ifndef KBENCH_HARNESS_PLAN_H
+#define KBENCH_HARNESS_PLAN_H
+
+#include "cli.h"
+#include "kb_case.h"
+#include "load.h"
+#include "verify.h"
+
+/* Discover and load plugins as the options say.  Load errors are printed
+ * (as warnings) when `print_errors`.  Exits 2 when --plugin names a plugin
+ * that is not there or a file that did not load. */
+void kb_plan_load(const kb_options *o, kb_registry *reg, int print_errors);
+
+/* The oracle, or exit 2 with a message if it is missing. */
+kb_loaded_plugin *kb_plan_oracle(kb_registry *reg);
+
+/* Targets for case c: selected plugins' kernels of c's op that pass the
+ * filters.  Returns how many were written (at most max). */
+int kb_plan_targets(const kb_options *o, kb_registry *reg, const kb_case *c, kb_verify_target *out, int max);
+
+#endif

@@ -1,0 +1,288 @@
+#include "verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kbench/convert.h>
+
+#include "inputs.h"
+#include "poison.h"
+#include "rng.h"
+#include "suite.h"
+#include "workload.h"
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rows to verify: all when the reference is cheap enough, else the first,
+ * the last and random others, as many as the budget allows. */
+static int64_t *choose_rows(const kb_case *c, double budget, uint64_t seed, int64_t *count)
+{
+    int64_t total = kb_case_output_rows(c);
+    double cost = kb_case_ref_cost(c);
+    if (cost <= budget || total <= 2) {
+        *count = total;
+        return NULL;
+    }
+    int64_t n = (int64_t)(budget / (cost / (double)total));
+    if (n < 2) n = 2;
+    if (n > total) n = total;
+    int64_t *rows = malloc((size_t)n * sizeof *rows);
+    if (!rows) {
+        *count = total;
+        return NULL;
+    }
+    kb_rng r;
+    kb_rng_seed(&r, seed);
+    rows[0] = 0;
+    rows[1] = total - 1;
+    int64_t got = 2;
+    while (got < n) { /* rejection sampling: n is far below total here */
+        int64_t cand = (int64_t)kb_rng_below(&r, (uint64_t)total);
+        int dup = 0;
+        for (int64_t i = 0; i < got && !dup; i++) dup = rows[i] == cand;
+        if (!dup) rows[got++] = cand;
+    }
+    qsort(rows, (size_t)n, sizeof *rows, cmp_i64);
+    *count = n;
+    return rows;
+}
+
+static uint64_t hash_inputs(const kb_workload *w)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < w->role_count; i++) {
+        const kb_tensor_role *r = &w->roles[i];
+        if (!r->input || r->output) continue;
+        const unsigned char *p = r->t->data;
+        size_t n = kb_tensor_span_bytes(r->t);
+        for (size_t j = 0; j < n; j++) h = (h ^ p[j]) * 1099511628211ull;
+    }
+    return h;
+}
+
+static kb_status run_kernel(const kb_kernel *k, void *ctx, const kb_problem *p, char *err, size_t err_len)
+{
+    size_t ws = k->workspace_bytes ? k->workspace_bytes(ctx, p) : 0;
+    void *mem = NULL;
+    if (ws) {
+        mem = aligned_alloc(64, (ws + 63) / 64 * 64);
+        if (!mem) {
+            snprintf(err, err_len, "cannot allocate the %zu-byte workspace the kernel asked for", ws);
+            return KB_ERR_NOMEM;
+        }
+    }
+    err[0] = '\0';
+    kb_status st = k->run(ctx, p, mem, NULL, err, err_len);
+    free(mem);
+    return st;
+}
+
+static const char *status_name(kb_status st)
+{
+    switch (st) {
+    case KB_OK: return "OK";
+    case KB_ERR_UNSUPPORTED: return "UNSUPPORTED";
+    case KB_ERR_INVALID: return "INVALID";
+    case KB_ERR_NOMEM: return "NOMEM";
+    case KB_ERR_DEVICE: return "DEVICE";
+    case KB_ERR_INTERNAL: return "INTERNAL";
+    default: return "unknown status";
+    }
+}
+
+/* Copy matmul C's initial values (an input when beta != 0) into another
+ * workload's C, converting dtype (exact: every value fits). */
+static void copy_c(const kb_workload *from, kb_workload *to)
+{
+    const kb_tensor *s = &from->p.u.matmul.c;
+    kb_tensor *d = &to->p.u.matmul.c;
+    kb_elem_iter it;
+    int64_t off, idx[KB_MAX_RANK];
+    kb_elem_iter_init(&it, s, 0, NULL, 0);
+    while (kb_elem_iter_next(&it, &off, idx))
+        kb_store_f64(d->data, d->dtype, kb_tensor_offset(d, idx), kb_load_f64(s->data, s->dtype, off), 0);
+}
+
+static int needs_c_input(const kb_case *c) { return c->op == KB_OP_MATMUL && c->beta != 0.0f; }
+
+/* Does the op have float outputs with a storage-dtype yardstick? */
+static int has_yardstick(const kb_case *c)
+{
+    return c->op == KB_OP_SOFTMAX || c->op == KB_OP_ATTENTION || (c->op == KB_OP_MATMUL && c->dtype != KB_DTYPE_I8);
+}
+
+static int run_oracle(const kb_kernel *k, void *ctx, kb_workload *w, const char *what, char *err, size_t err_len)
+{
+    char msg[256];
+    kb_status st = run_kernel(k, ctx, &w->p, msg, sizeof msg);
+    if (st != KB_OK) {
+        snprintf(err, err_len, "reference ref.%s failed on %s %s: %s (%s)", what, kb_op_name(w->c.op), w->c.id,
+                 status_name(st), msg[0] ? msg : "no message");
+        return -1;
+    }
+    return 0;
+}
+
+/* One kernel on the current inputs; returns 1 if it failed. */
+static int check_target(kb_verify_target *t, kb_workload *w, const kb_workload *ref, const kb_workload *storage,
+                        const kb_workload *c_initial, const int64_t *rows, int64_t row_count, uint64_t input_hash,
+                        const char *pattern, int trial, const kb_verify_options *opt)
+{
+    char label[64], msg[256];
+    snprintf(label, sizeof label, "%s#%d", pattern, trial);
+    kb_workload_arm_guards(w);
+    kb_poison_outputs(w);
+    if (c_initial) copy_c(c_initial, w);
+    kb_status st = run_kernel(t->kernel, t->plugin->ctx, &w->p, msg, sizeof msg);
+    t->trials_run++;
+    if (st != KB_OK) {
+        snprintf(t->reason, sizeof t->reason, "%s: run() returned %s: %s", label, status_name(st),
+                 msg[0] ? msg : "no message");
+        return 1;
+    }
+    int in_padding = 0;
+    const char *bad = kb_workload_check_guards(w, &in_padding);
+    if (bad) {
+        snprintf(t->reason, sizeof t->reason, "%s: wrote %s tensor %s", label,
+                 in_padding ? "into the row padding (past the row length) of" : "past the end of", bad);
+        return 1;
+    }
+    if (hash_inputs(w) != input_hash) {
+        snprintf(t->reason, sizeof t->reason, "%s: wrote into an input tensor", label);
+        return 1;
+    }
+    kb_check_result res;
+    memset(&res, 0, sizeof res);
+    kb_check_outputs(w, ref, storage, rows, row_count, &res);
+    if (opt->verbose)
+        printf("        %-10s %s.%s err %.3g bound %.3g%s%s\n", label, t->plugin->desc->name, t->kernel->name,
+               res.max_err, res.bound, res.failed ? "  FAIL: " : "", res.failed ? res.reason : "");
+    if (res.ratio >= t->worst.ratio || res.failed) {
+        int64_t ties = t->worst.near_ties + res.near_ties;
+        t->worst = res;
+        t->worst.near_ties = ties;
+    } else {
+        t->worst.near_ties += res.near_ties;
+    }
+    if (res.failed) {
+        snprintf(t->reason, sizeof t->reason, "%s: %s", label, res.reason);
+        return 1;
+    }
+    return 0;
+}
+
+int kb_verify_case(const kb_case *c, const kb_oracle *oracle, kb_verify_target *targets, int target_count,
+                   const kb_verify_options *opt, int64_t *sampled_rows, char *err, size_t err_len)
+{
+    kb_workload w, ref, storage, c_initial;
+    int have_storage = 0, have_c_initial = 0, rc = -1;
+    int64_t *rows = NULL, row_count = 0;
+    if (kb_workload_init(&w, c, KB_DTYPE_INVALID, NULL, err, err_len)) return -1;
+
+    /* Who runs: skip what the plugin cannot (unavailable, device, unsupported). */
+    int alive = 0;
+    for (int i = 0; i < target_count; i++) {
+        kb_verify_target *t = &targets[i];
+        char why[256] = "";
+        t->verdict = KB_VERDICT_PASS;
+        t->reason[0] = '\0';
+        memset(&t->worst, 0, sizeof t->worst);
+        t->trials_run = 0;
+        if (!t->plugin->available) {
+            t->verdict = KB_VERDICT_SKIP;
+            snprintf(t->reason, sizeof t->reason, "plugin unavailable: %s", t->plugin->why);
+        } else if (strcmp(t->plugin->desc->backend, KB_BACKEND_HOST)) {
+            t->verdict = KB_VERDICT_SKIP;
+            snprintf(t->reason, sizeof t->reason, "backend '%s': device-memory verification is not built yet",
+                     t->plugin->desc->backend);
+        } else if (t->kernel->supports(t->plugin->ctx, &w.p, why, sizeof why) != KB_OK) {
+            t->verdict = KB_VERDICT_SKIP;
+            snprintf(t->reason, sizeof t->reason, "unsupported: %s", why[0] ? why : "no reason given");
+        } else {
+            alive++;
+        }
+    }
+    *sampled_rows = kb_case_output_rows(c);
+    if (!alive) {
+        kb_workload_free(&w);
+        return 0;
+    }
+
+    const kb_plugin *op = oracle->plugin->desc;
+    const kb_kernel *exact = kb_find_kernel(op, c->op, "exact");
+    const kb_kernel *yard = has_yardstick(c) ? kb_find_kernel(op, c->op, "storage") : NULL;
+    if (!exact) {
+        snprintf(err, err_len, "the reference plugin has no %s kernel named 'exact'", kb_op_name(c->op));
+        kb_workload_free(&w);
+        return -1;
+    }
+    if (kb_workload_init(&ref, c, KB_DTYPE_F64, &w, err, err_len)) {
+        kb_workload_free(&w);
+        return -1;
+    }
+    if (yard) {
+        if (kb_workload_init(&storage, c, KB_DTYPE_INVALID, &w, err, err_len)) goto out;
+        have_storage = 1;
+    }
+    if (needs_c_input(c)) {
+        if (kb_workload_init(&c_initial, c, KB_DTYPE_INVALID, &w, err, err_len)) goto out;
+        have_c_initial = 1;
+    }
+    rows = choose_rows(c, opt->ref_budget, kb_input_seed(opt->seed, c, "rows", 0), &row_count);
+    *sampled_rows = row_count;
+    ref.p.sample_rows = rows;
+    ref.p.sample_row_count = rows ? row_count : 0;
+    if (have_storage) {
+        storage.p.sample_rows = ref.p.sample_rows;
+        storage.p.sample_row_count = ref.p.sample_row_count;
+    }
+
+    const char *patterns[KB_MAX_PATTERNS];
+    int np = kb_input_patterns(c, opt->trials, patterns, KB_MAX_PATTERNS);
+    for (int pi = 0; pi < np && alive; pi++) {
+        int trial = 0;
+        for (int j = 0; j < pi; j++) trial += !strcmp(patterns[j], patterns[pi]);
+        kb_workload_arm_guards(&w);
+        kb_fill_inputs(&w, patterns[pi], kb_input_seed(opt->seed, c, patterns[pi], trial));
+        if (have_c_initial) {
+            /* kb_fill_inputs wrote C's initial values into w: keep them. */
+            copy_c(&w, &c_initial);
+            copy_c(&w, &ref);
+        }
+        kb_poison_outputs(&ref);
+        if (run_oracle(exact, oracle->plugin->ctx, &ref, "exact", err, err_len)) goto out;
+        if (have_storage) {
+            kb_poison_outputs(&storage);
+            if (have_c_initial) copy_c(&w, &storage);
+            if (yard->supports(oracle->plugin->ctx, &storage.p, NULL, 0) == KB_OK &&
+                run_oracle(yard, oracle->plugin->ctx, &storage, "storage", err, err_len))
+                goto out;
+        }
+        uint64_t h = hash_inputs(&w);
+        for (int i = 0; i < target_count; i++) {
+            kb_verify_target *t = &targets[i];
+            if (t->verdict != KB_VERDICT_PASS) continue;
+            if (check_target(t, &w, &ref, have_storage ? &storage : NULL, have_c_initial ? &c_initial : NULL,
+                             rows, row_count, h, patterns[pi], trial + 1, opt)) {
+                t->verdict = KB_VERDICT_FAIL;
+                alive--;
+                /* A kernel that scribbled on the inputs must not spoil the others' check. */
+                if (hash_inputs(&w) != h)
+                    kb_fill_inputs(&w, patterns[pi], kb_input_seed(opt->seed, c, patterns[pi], trial));
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(rows);
+    if (have_c_initial) kb_workload_free(&c_initial);
+    if (have_storage) kb_workload_free(&storage);
+    kb_workload_free(&ref);
+    kb_workload_free(&w);
+    return rc;
+}

@@ -1,0 +1,141 @@
+/*
+ * cpu_plugin.c - the cpu plugin's descriptor, init/fini and the checks the
+ * op files share.  First version: portable C loops the compiler vectorises,
+ * threads from a persistent pool; intrinsics come later.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cpu.h"
+
+kb_status kb_cpu_fail(kb_status status, char *err, size_t err_len, const char *fmt, ...)
+{
+    if (err && err_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+kb_status kb_cpu_check_tensor(const kb_tensor *t, const char *name, kb_dtype dtype,
+                              int32_t rank, const int64_t *shape, char *why, size_t why_len)
+{
+    if (dtype != KB_DTYPE_INVALID && t->dtype != dtype)
+        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: dtype %s, expected %s", name,
+                           kb_dtype_name(t->dtype) ? kb_dtype_name(t->dtype) : "invalid",
+                           kb_dtype_name(dtype));
+    if (t->rank != rank)
+        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: rank %d, expected %d", name,
+                           (int)t->rank, (int)rank);
+    int64_t numel = 1;
+    for (int32_t i = 0; i < rank; i++) {
+        if (t->shape[i] != shape[i])
+            return kb_cpu_fail(KB_ERR_INVALID, why, why_len,
+                               "%s: shape[%d] = %lld, expected %lld", name, (int)i,
+                               (long long)t->shape[i], (long long)shape[i]);
+        if (t->strides[i] < 0)
+            return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: negative stride", name);
+        numel *= shape[i];
+    }
+    if (rank > 0 && t->strides[rank - 1] != 1)
+        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: innermost stride %lld, expected 1",
+                           name, (long long)t->strides[rank - 1]);
+    if (rank == 2 && t->shape[0] > 1 && t->strides[0] < t->shape[1])
+        return kb_cpu_fail(KB_ERR_INVALID, why, why_len,
+                           "%s: leading dimension %lld below row width %lld", name,
+                           (long long)t->strides[0], (long long)t->shape[1]);
+    if (numel > 0 && !t->data)
+        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: no data", name);
+    return KB_OK;
+}
+
+static void cpu_fini(void *plugin_ctx)
+{
+    kb_cpu_ctx *ctx = plugin_ctx;
+    if (!ctx)
+        return;
+    kb_cpu_pool_destroy(ctx->pool);
+    free(ctx->f16_to_f32);
+    free(ctx->cpus);
+    free(ctx);
+}
+
+static kb_status cpu_init(const kb_host_context *host, void **plugin_ctx, char *err,
+                          size_t err_len)
+{
+    *plugin_ctx = NULL;
+    if (!host || host->abi_version != KB_ABI_VERSION)
+        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
+    if (host->threads < 1 || host->threads > 4096)
+        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "threads = %d, expected 1..4096",
+                           (int)host->threads);
+    if (host->cpu_count < 0 || (host->cpu_count > 0 && !host->cpus))
+        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "bad cpu set (count %d)",
+                           (int)host->cpu_count);
+
+    kb_cpu_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return kb_cpu_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the plugin context");
+    ctx->threads = host->threads;
+    ctx->cpu_count = host->cpu_count;
+    if (ctx->cpu_count > 0) {
+        ctx->cpus = malloc((size_t)ctx->cpu_count * sizeof *ctx->cpus);
+        if (!ctx->cpus) {
+            cpu_fini(ctx);
+            return kb_cpu_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the cpu set");
+        }
+        memcpy(ctx->cpus, host->cpus, (size_t)ctx->cpu_count * sizeof *ctx->cpus);
+    }
+    ctx->f16_to_f32 = malloc(65536 * sizeof(float));
+    if (!ctx->f16_to_f32) {
+        cpu_fini(ctx);
+        return kb_cpu_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the f16 table");
+    }
+    for (uint32_t h = 0; h < 65536; h++)
+        ctx->f16_to_f32[h] = kb_f16_to_f32((uint16_t)h);
+    ctx->pool = kb_cpu_pool_create(ctx->threads, ctx->cpus, ctx->cpu_count, err, err_len);
+    if (!ctx->pool) {
+        cpu_fini(ctx);
+        return KB_ERR_INTERNAL;
+    }
+    *plugin_ctx = ctx;
+    return KB_OK;
+}
+
+static const kb_kernel kernels[] = {
+    {"twopass", KB_OP_SOFTMAX, "max pass, exp-sum pass, normalise pass; f32 math",
+     kb_cpu_softmax_supports, kb_cpu_softmax_workspace, kb_cpu_softmax_twopass},
+    {"online", KB_OP_SOFTMAX, "online softmax (Milakov & Gimelshein 2018); f32 math",
+     kb_cpu_softmax_supports, kb_cpu_softmax_workspace, kb_cpu_softmax_online},
+    {"rowwise", KB_OP_ATTENTION, "one query row at a time, f32 score row of length Skv",
+     kb_cpu_attention_rowwise_supports, kb_cpu_attention_rowwise_workspace,
+     kb_cpu_attention_rowwise},
+    {"online", KB_OP_ATTENTION, "FlashAttention-style key blocks with online softmax",
+     kb_cpu_attention_online_supports, kb_cpu_attention_online_workspace,
+     kb_cpu_attention_online},
+    {"basic", KB_OP_QUANTIZE, "int8 absmax (tensor/row/group), dequant, casts, VQ",
+     kb_cpu_quantize_supports, kb_cpu_quantize_workspace, kb_cpu_quantize_basic},
+    {"simple", KB_OP_MATMUL, "packed f32 panels, 4x8 register tiles; i8 exact",
+     kb_cpu_matmul_supports, kb_cpu_matmul_workspace, kb_cpu_matmul_simple},
+};
+
+static const kb_plugin plugin = {
+    .abi_version = KB_ABI_VERSION,
+    .struct_size = sizeof(kb_plugin),
+    .name = "cpu",
+    .version = "0.1.0",
+    .backend = KB_BACKEND_HOST,
+    .description = "portable threaded CPU kernels (no intrinsics yet)",
+    .init = cpu_init,
+    .fini = cpu_fini,
+    .kernel_count = sizeof kernels / sizeof kernels[0],
+    .kernels = kernels,
+};
+
+KB_PLUGIN_ENTRY
+{
+    return &plugin;
+}
