@@ -63,8 +63,10 @@ static void add_ops(kb_options *o, const char *arg)
                 found = 1;
             }
         if (!found) {
+            char name[64];
+            snprintf(name, sizeof name, "%s", s);
             free(copy);
-            kb_usage_error("%s: unknown op '%s' (softmax, attention, quantize, matmul)", o->command, s);
+            kb_usage_error("%s: unknown op '%s' (softmax, attention, quantize, matmul)", o->command, name);
         }
     }
     free(copy);
@@ -89,8 +91,8 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
     o->threads = kb_online_cpus();
     opterr = 0;
     optind = 1;
-    int ch;
-    while ((ch = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+    int ch, li = -1;
+    while ((li = -1, ch = getopt_long(argc, argv, ":hv", longopts, &li)) != -1) {
         if (ch == 'h') {
             fputs(usage, stdout);
             exit(KB_EXIT_OK);
@@ -100,10 +102,13 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
             kb_usage_error("%s: unknown option '%s' (see kbench %s --help)", o->command, argv[optind - 1], o->command);
         }
         if (ch == ':') kb_usage_error("%s: option '%s' needs a value", o->command, argv[optind - 1]);
+        char optname[32];
+        if (li >= 0) snprintf(optname, sizeof optname, "--%s", longopts[li].name);
+        else snprintf(optname, sizeof optname, "-%c", ch);
         for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
             if (bits[i].ch == ch && !(accepted & bits[i].bit))
                 kb_usage_error("%s: option '%s' does not apply to this command (see kbench %s --help)",
-                               o->command, argv[optind - 1], o->command);
+                               o->command, optname, o->command);
         switch (ch) {
         case 'p': add_plugin_arg(o, optarg); break;
         case 'o': add_ops(o, optarg); break;

@@ -54,7 +54,7 @@ int kb_cmd_list(int argc, char **argv)
     kb_options o;
     kb_parse_options(argc, argv, KB_OPT_PLUGIN | KB_OPT_OP | KB_OPT_KERNEL | KB_OPT_THREADS, usage, &o);
     kb_registry reg;
-    kb_plan_load(&o, &reg, 0);
+    kb_plan_load(&o, &reg, KB_PLAN_SURVEY);
     kb_suite suites[2];
     char err[256];
     int nsuites = 0;

@@ -70,7 +70,7 @@ int kb_cmd_verify(int argc, char **argv)
         kb_usage_error("%s", err);
     }
     kb_registry reg;
-    kb_plan_load(&o, &reg, 1);
+    kb_plan_load(&o, &reg, KB_PLAN_STRICT);
     kb_oracle oracle = {kb_plan_oracle(&reg)};
     kb_verify_options vo = {o.seed, o.trials, REF_BUDGET, o.verbose};
 

@@ -87,34 +87,37 @@ static int scan_dir(kb_found *f, const char *dir, int complain)
 /* <folder of the running program>/../lib/kbench/plugins */
 static int exe_relative_dir(char *out, size_t n)
 {
-    char exe[PATH_MAX - 32]; /* leaves room for the suffix below */
+    char exe[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0) return -1;
     exe[len] = '\0';
     char *slash = strrchr(exe, '/');
     if (!slash) return -1;
     *slash = '\0';
-    snprintf(out, n, "%s/../%s", exe, KBENCH_PLUGIN_SUBDIR);
+    char joined[PATH_MAX + 64];
+    snprintf(joined, sizeof joined, "%s/../%s", exe, KBENCH_PLUGIN_SUBDIR);
+    if (n < PATH_MAX || !realpath(joined, out)) /* shown in messages: keep it short */
+        return -1;
     return 0;
 }
 
 int kb_discover(const char *const *explicit_paths, int explicit_count, kb_found *out)
 {
     memset(out, 0, sizeof *out);
-    for (int i = 0; i < explicit_count; i++)
-        if (push_file(out, explicit_paths[i], 1)) return -1;
-
+    char dir[PATH_MAX];
+    if (exe_relative_dir(dir, sizeof dir) == 0 && scan_dir(out, dir, 0)) return -1;
+    if (scan_dir(out, KBENCH_PLUGIN_INSTALL_DIR, 0)) return -1;
     const char *env = getenv("KBENCH_PLUGIN_PATH");
     if (env && *env) {
         char *copy = strdup(env), *save = NULL;
         if (!copy) return -1;
-        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save))
-            if (scan_dir(out, dir, 1)) { free(copy); return -1; }
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))
+            if (scan_dir(out, d, 1)) { free(copy); return -1; }
         free(copy);
     }
-    char dir[PATH_MAX];
-    if (exe_relative_dir(dir, sizeof dir) == 0 && scan_dir(out, dir, 0)) return -1;
-    return scan_dir(out, KBENCH_PLUGIN_INSTALL_DIR, 0);
+    for (int i = 0; i < explicit_count; i++)
+        if (push_file(out, explicit_paths[i], 1)) return -1;
+    return 0;
 }
 
 void kb_found_free(kb_found *f)

@@ -1,11 +1,12 @@
 /*
  * discover.h - stage 1: find plugin files.
  *
- * Search order (docs/abi.md): files named with --plugin PATH, then every
- * folder in KBENCH_PLUGIN_PATH (colon-separated), then the plugin folder next
- * to the program (<bin>/../lib/kbench/plugins: the build tree and an install
- * share this layout), then the configured install folder.  A file reached
- * twice (same real path) is listed once.
+ * Search order (docs/abi.md): the plugin folder next to the program
+ * (<bin>/../lib/kbench/plugins: the build tree and an install share this
+ * layout), the configured install folder, every folder in KBENCH_PLUGIN_PATH
+ * (colon-separated), then the files named with --plugin PATH.  The first
+ * plugin of a name wins (so the oracle "ref" is kbench's own), and a file
+ * reached twice (same real path) is listed once.
  */
 #ifndef KBENCH_HARNESS_DISCOVER_H
 #define KBENCH_HARNESS_DISCOVER_H

@@ -8,7 +8,7 @@
 #include "diag.h"
 #include "discover.h"
 
-void kb_plan_load(const kb_options *o, kb_registry *reg, int print_errors)
+void kb_plan_load(const kb_options *o, kb_registry *reg, kb_plan_mode mode)
 {
     kb_found found;
     if (kb_discover(o->plugin_paths, o->plugin_path_count, &found) ||
@@ -21,12 +21,14 @@ void kb_plan_load(const kb_options *o, kb_registry *reg, int print_errors)
             size_t n = strlen(o->plugin_paths[j]);
             explicit_ |= !strncmp(e, o->plugin_paths[j], n) && e[n] == ':';
         }
-        if (explicit_) {
+        if (explicit_ && mode == KB_PLAN_STRICT) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", e);
             kb_found_free(&found);
             kb_registry_free(reg);
-            kb_usage_error("--plugin %s", e);
+            kb_usage_error("--plugin %s", msg);
         }
-        if (print_errors) kb_warn("%s", e);
+        if (mode == KB_PLAN_STRICT) kb_warn("%s", e);
     }
     kb_found_free(&found);
     for (int i = 0; i < o->plugin_name_count; i++)

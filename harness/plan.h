@@ -10,10 +10,14 @@
 #include "load.h"
 #include "verify.h"
 
-/* Discover and load plugins as the options say.  Load errors are printed
- * (as warnings) when `print_errors`.  Exits 2 when --plugin names a plugin
- * that is not there or a file that did not load. */
-void kb_plan_load(const kb_options *o, kb_registry *reg, int print_errors);
+typedef enum kb_plan_mode {
+    KB_PLAN_STRICT, /* load errors are warnings; a --plugin PATH that fails exits 2 */
+    KB_PLAN_SURVEY  /* load errors are left in reg->errors for the caller to show */
+} kb_plan_mode;
+
+/* Discover and load plugins as the options say.  Exits 2 when --plugin names
+ * a plugin that is not there (and, strict, a file that did not load). */
+void kb_plan_load(const kb_options *o, kb_registry *reg, kb_plan_mode mode);
 
 /* The oracle, or exit 2 with a message if it is missing. */
 kb_loaded_plugin *kb_plan_oracle(kb_registry *reg);

@@ -141,7 +141,7 @@ kb_cpu_pool *kb_cpu_pool_create(int threads, const int32_t *cpus, int cpu_count,
             /* Pin before the thread runs, so it never touches another CPU. */
             cpu_set_t set;
             CPU_ZERO(&set);
-            CPU_SET(w->cpu, &set);
+            CPU_SET((size_t)w->cpu, &set);
             pthread_attr_setaffinity_np(&attr, sizeof set, &set);
         }
         int rc = pthread_create(&pool->handles[i], &attr, worker_main, w);

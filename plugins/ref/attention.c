@@ -126,7 +126,7 @@ static void attn_row_storage(const kb_attention_params *a, const attn_row *r, fl
         float dot = 0.0f;
         for (int64_t d = 0; d < D; d++)
             dot += (float)ld(&a->q, r->q + d) * (float)ld(&a->k, r->kv + j * a->k.strides[2] + d);
-        s[j] = dot * a->scale;
+        s[j] = ref_round_to(t, ref_round_to(t, dot) * a->scale);
         if (s[j] > m)
             m = s[j];
     }
