@@ -52,6 +52,18 @@ static int64_t *choose_rows(const kb_case *c, double budget, uint64_t seed, int6
     return rows;
 }
 
+/* Point dp's tensors (dp a copy of w->p) at dev[], the device copies of w's
+ * buffers: the same tensor sits at the same offset inside both problems. */
+static void point_at_device(kb_problem *dp, const kb_workload *w, void *const *dev)
+{
+    for (int i = 0; i < w->role_count; i++) {
+        size_t off = (size_t)((const char *)w->roles[i].t - (const char *)&w->p);
+        kb_tensor *t = (kb_tensor *)((char *)dp + off);
+        for (int b = 0; b < w->block_count; b++)
+            if (w->roles[i].t->data == w->blocks[b]) t->data = dev[b];
+    }
+}
+
 static uint64_t hash_inputs(const kb_workload *w)
 {
     uint64_t h = 1469598103934665603ull;
@@ -79,6 +91,35 @@ static kb_status run_kernel(const kb_kernel *k, void *ctx, const kb_problem *p, 
     err[0] = '\0';
     kb_status st = k->run(ctx, p, mem, NULL, err, err_len);
     free(mem);
+    return st;
+}
+
+/* A device plugin's run: every buffer of w (guard zones, padding and poison
+ * included) is copied to device memory from the plugin's alloc hook, the
+ * kernel runs on device pointers, and everything comes back, so the host-side
+ * checks see exactly what the device holds. */
+static kb_status run_on_device(const kb_loaded_plugin *lp, const kb_kernel *k, kb_workload *w, char *err,
+                               size_t err_len)
+{
+    const kb_device_hooks *d = &lp->desc->device;
+    void *ctx = lp->ctx, *dev[KB_MAX_ROLES] = {0}, *ws = NULL;
+    kb_status st = KB_OK;
+    err[0] = '\0';
+    for (int i = 0; i < w->block_count && st == KB_OK; i++) {
+        st = d->alloc(ctx, w->block_bytes[i], &dev[i], err, err_len);
+        if (st == KB_OK) st = d->upload(ctx, dev[i], w->blocks[i], w->block_bytes[i], err, err_len);
+    }
+    kb_problem dp = w->p;
+    point_at_device(&dp, w, dev);
+    size_t wsb = st == KB_OK && k->workspace_bytes ? k->workspace_bytes(ctx, &dp) : 0;
+    if (st == KB_OK && wsb) st = d->alloc(ctx, wsb, &ws, err, err_len);
+    if (st == KB_OK) st = k->run(ctx, &dp, ws, NULL, err, err_len);
+    if (st == KB_OK) st = d->synchronize(ctx, NULL, err, err_len);
+    for (int i = 0; i < w->block_count && st == KB_OK; i++)
+        st = d->download(ctx, w->blocks[i], dev[i], w->block_bytes[i], err, err_len);
+    if (ws) d->free(ctx, ws);
+    for (int i = 0; i < w->block_count; i++)
+        if (dev[i]) d->free(ctx, dev[i]);
     return st;
 }
 
@@ -138,7 +179,9 @@ static int check_target(kb_verify_target *t, kb_workload *w, const kb_workload *
     kb_workload_arm_guards(w);
     kb_poison_outputs(w);
     if (c_initial) copy_c(c_initial, w);
-    kb_status st = run_kernel(t->kernel, t->plugin->ctx, &w->p, msg, sizeof msg);
+    int on_device = strcmp(t->plugin->desc->backend, KB_BACKEND_HOST) != 0;
+    kb_status st = on_device ? run_on_device(t->plugin, t->kernel, w, msg, sizeof msg)
+                             : run_kernel(t->kernel, t->plugin->ctx, &w->p, msg, sizeof msg);
     t->trials_run++;
     if (st != KB_OK) {
         snprintf(t->reason, sizeof t->reason, "%s: run() returned %s: %s", label, status_name(st),
@@ -196,10 +239,6 @@ int kb_verify_case(const kb_case *c, const kb_oracle *oracle, kb_verify_target *
         if (!t->plugin->available) {
             t->verdict = KB_VERDICT_SKIP;
             snprintf(t->reason, sizeof t->reason, "plugin unavailable: %s", t->plugin->why);
-        } else if (strcmp(t->plugin->desc->backend, KB_BACKEND_HOST)) {
-            t->verdict = KB_VERDICT_SKIP;
-            snprintf(t->reason, sizeof t->reason, "backend '%s': device-memory verification is not built yet",
-                     t->plugin->desc->backend);
         } else if (t->kernel->supports(t->plugin->ctx, &w.p, why, sizeof why) != KB_OK) {
             t->verdict = KB_VERDICT_SKIP;
             snprintf(t->reason, sizeof t->reason, "unsupported: %s", why[0] ? why : "no reason given");

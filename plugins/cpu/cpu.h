@@ -69,6 +69,8 @@ static inline unsigned char *kb_cpu_align_ptr(void *p)
 static inline void kb_cpu_to_f32(const kb_cpu_ctx *ctx, kb_dtype t, const void *src,
                                  int64_t n, float *dst)
 {
+    if (n <= 0)
+        return; /* src may be NULL for an empty tensor */
     if (t == KB_DTYPE_F32) {
         memcpy(dst, src, (size_t)n * sizeof(float));
     } else if (t == KB_DTYPE_F16) {
@@ -98,6 +100,8 @@ static inline float kb_cpu_load(const kb_cpu_ctx *ctx, kb_dtype t, const void *b
 /* Encode n f32 values to f32/f16/bf16, round to nearest even, non-saturating. */
 static inline void kb_cpu_from_f32(kb_dtype t, const float *src, int64_t n, void *dst)
 {
+    if (n <= 0)
+        return;
     if (t == KB_DTYPE_F32) {
         memcpy(dst, src, (size_t)n * sizeof(float));
     } else if (t == KB_DTYPE_F16) {
@@ -111,9 +115,12 @@ static inline void kb_cpu_from_f32(kb_dtype t, const float *src, int64_t n, void
     }
 }
 
-/* Byte address of element `offset` of tensor t. */
+/* Byte address of element `offset` of tensor t (NULL for an empty tensor
+ * without data: offsetting a null pointer is undefined). */
 static inline void *kb_cpu_at(const kb_tensor *t, int64_t offset)
 {
+    if (!t->data)
+        return NULL;
     return (unsigned char *)t->data + offset * (int64_t)kb_dtype_size(t->dtype);
 }
 

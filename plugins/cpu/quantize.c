@@ -127,7 +127,7 @@ typedef struct q_job {
 
 static const float *x_row(const kb_quantize_params *q, int64_t r)
 {
-    return (const float *)q->x.data + r * q->x.strides[0];
+    return kb_cpu_at(&q->x, r * q->x.strides[0]);
 }
 
 /* Max |x|, NaN if any x is NaN (a non-finite block must get a non-finite scale). */
@@ -172,7 +172,7 @@ static void int8_rows(void *arg, int64_t r0, int64_t r1, int tid)
     float *scales = q->scales.data;
     for (int64_t r = r0; r < r1; r++) {
         const float *x = x_row(q, r);
-        int8_t *qr = (int8_t *)q->q.data + r * q->q.strides[0];
+        int8_t *qr = kb_cpu_at(&q->q, r * q->q.strides[0]);
         switch (q->granularity) {
         case KB_SCALE_PER_TENSOR:
             quant_block(x, qr, q->cols, job->tensor_scale);
@@ -184,7 +184,7 @@ static void int8_rows(void *arg, int64_t r0, int64_t r1, int tid)
             break;
         }
         default: { /* per group; the last group of a row may be shorter */
-            float *sr = scales + r * q->scales.strides[0];
+            float *sr = kb_cpu_at(&q->scales, r * q->scales.strides[0]);
             for (int64_t c0 = 0, gi = 0; c0 < q->cols; c0 += q->group_size, gi++) {
                 int64_t n = q->cols - c0 < q->group_size ? q->cols - c0 : q->group_size;
                 float s = absmax(x + c0, n, 0.0f) / 127.0f;
@@ -203,10 +203,10 @@ static void dequant_rows(void *arg, int64_t r0, int64_t r1, int tid)
     const kb_quantize_params *q = ((const q_job *)arg)->q;
     const float *scales = q->scales.data;
     for (int64_t r = r0; r < r1; r++) {
-        const int8_t *qr = (const int8_t *)q->q.data + r * q->q.strides[0];
-        float *y = (float *)q->y.data + r * q->y.strides[0];
+        const int8_t *qr = kb_cpu_at(&q->q, r * q->q.strides[0]);
+        float *y = kb_cpu_at(&q->y, r * q->y.strides[0]);
         if (q->granularity == KB_SCALE_PER_GROUP) {
-            const float *sr = scales + r * q->scales.strides[0];
+            const float *sr = kb_cpu_at(&q->scales, r * q->scales.strides[0]);
             for (int64_t j = 0; j < q->cols; j++)
                 y[j] = (float)qr[j] * sr[j / q->group_size];
         } else {
@@ -227,11 +227,11 @@ static void cast_rows(void *arg, int64_t r0, int64_t r1, int tid)
     for (int64_t r = r0; r < r1; r++) {
         const float *x = x_row(q, r);
         if (kb_dtype_size(q->out_dtype) == 2) {
-            uint16_t *y = (uint16_t *)q->y.data + r * q->y.strides[0];
+            uint16_t *y = kb_cpu_at(&q->y, r * q->y.strides[0]);
             for (int64_t j = 0; j < q->cols; j++)
                 y[j] = (uint16_t)kb_encode_float(f, x[j], sat);
         } else {
-            uint8_t *y = (uint8_t *)q->y.data + r * q->y.strides[0];
+            uint8_t *y = kb_cpu_at(&q->y, r * q->y.strides[0]);
             for (int64_t j = 0; j < q->cols; j++)
                 y[j] = (uint8_t)kb_encode_float(f, x[j], sat);
         }
@@ -246,7 +246,7 @@ static void vq_transpose(void *arg, int64_t c0, int64_t c1, int tid)
     const kb_quantize_params *q = job->q;
     float *ct = (float *)job->ws;
     for (int64_t c = c0; c < c1; c++) {
-        const float *row = (const float *)q->codebook.data + c * q->codebook.strides[0];
+        const float *row = kb_cpu_at(&q->codebook, c * q->codebook.strides[0]);
         for (int64_t d = 0; d < q->cols; d++)
             ct[d * q->codes + c] = row[d];
     }

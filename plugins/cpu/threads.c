@@ -137,14 +137,16 @@ kb_cpu_pool *kb_cpu_pool_create(int threads, const int32_t *cpus, int cpu_count,
         w->cpu = cpu_count > 0 ? cpus[w->tid % cpu_count] : -1;
         pthread_attr_t attr;
         pthread_attr_init(&attr);
+        int rc = 0;
         if (w->cpu >= 0) {
             /* Pin before the thread runs, so it never touches another CPU. */
             cpu_set_t set;
             CPU_ZERO(&set);
             CPU_SET((size_t)w->cpu, &set);
-            pthread_attr_setaffinity_np(&attr, sizeof set, &set);
+            rc = pthread_attr_setaffinity_np(&attr, sizeof set, &set);
         }
-        int rc = pthread_create(&pool->handles[i], &attr, worker_main, w);
+        if (rc == 0)
+            rc = pthread_create(&pool->handles[i], &attr, worker_main, w);
         pthread_attr_destroy(&attr);
         if (rc != 0) {
             if (w->cpu >= 0)
