@@ -3,9 +3,10 @@
  * plain C:
  *   1. op(B) is decoded once into f32 panels of NR columns, each panel
  *      [K x NR] contiguous (the last panel zero-padded);
- *   2. each thread takes blocks of MC rows of C, decodes op(A) for them into
- *      MR-row micro-panels [K x MR], and for every B panel runs an MR x NR
- *      register tile over all of K;
+ *   2. each thread takes blocks of MC rows of C (and, when there are few,
+ *      a run of B panels), decodes op(A) for them into MR-row micro-panels
+ *      [K x MR], and for every B panel runs an MR x NR register tile over
+ *      all of K;
  *   3. the tile is written as alpha acc + beta C in f64, rounded once to C's
  *      dtype (C is not read when beta == 0).
  * The tile loops have constant trip counts, so the compiler keeps the MR x NR
@@ -84,7 +85,9 @@ typedef struct mm_job {
     unsigned char *bp; /* B panels */
     unsigned char *ap; /* A blocks, one slice per thread */
     size_t slice;
-    int integer;       /* i8 path: panels hold uint32 */
+    int integer;          /* i8 path: panels hold uint32 */
+    int64_t chunks;       /* column chunks per row block */
+    int64_t chunk_panels; /* B panels per column chunk */
 } mm_job;
 
 /* op(A)[i, k] and op(B)[k, j] as offsets into their tensors. */
@@ -205,18 +208,21 @@ static void store_i32(const kb_matmul_params *m, int64_t i, int64_t j, int rows,
     }
 }
 
-/* Step 2: row blocks [blk0, blk1) of MC rows. */
-static void gemm_blocks(void *arg, int64_t blk0, int64_t blk1, int tid)
+/* Step 2: work items [it0, it1); item = row block (MC rows) x column chunk
+ * (a run of B panels), so that short, wide C still spreads over threads. */
+static void gemm_items(void *arg, int64_t it0, int64_t it1, int tid)
 {
     const mm_job *job = arg;
     const kb_matmul_params *m = job->m;
     unsigned char *ap = job->ap + (size_t)tid * job->slice;
     int64_t panels = (m->n + NR - 1) / NR;
-    for (int64_t blk = blk0; blk < blk1; blk++) {
-        int64_t i0 = blk * MC;
+    for (int64_t it = it0; it < it1; it++) {
+        int64_t i0 = it / job->chunks * MC;
+        int64_t p0 = it % job->chunks * job->chunk_panels;
+        int64_t p1 = p0 + job->chunk_panels < panels ? p0 + job->chunk_panels : panels;
         int64_t rows = m->m - i0 < MC ? m->m - i0 : MC;
         pack_a(job, i0, rows, ap);
-        for (int64_t p = 0; p < panels; p++) {
+        for (int64_t p = p0; p < p1; p++) {
             const unsigned char *panel = job->bp + (size_t)(p * m->k * NR) * 4;
             int cols = m->n - p * NR < NR ? (int)(m->n - p * NR) : NR;
             for (int64_t r0 = 0; r0 < rows; r0 += MR) {
@@ -249,9 +255,16 @@ kb_status kb_cpu_matmul_simple(void *ctx, const kb_problem *p, void *ws, void *s
         return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     const kb_matmul_params *m = &p->u.matmul;
     unsigned char *base = kb_cpu_align_ptr(ws);
-    mm_job job = {ctx, m, base, base + b_bytes(m), a_slice(m), m->a.dtype == KB_DTYPE_I8};
+    mm_job job = {ctx, m, base, base + b_bytes(m), a_slice(m), m->a.dtype == KB_DTYPE_I8, 1, 0};
     kb_cpu_pool *pool = ((kb_cpu_ctx *)ctx)->pool;
-    kb_cpu_parallel_for(pool, (m->n + NR - 1) / NR, 8, pack_b, &job);
-    kb_cpu_parallel_for(pool, (m->m + MC - 1) / MC, 1, gemm_blocks, &job);
+    int64_t panels = (m->n + NR - 1) / NR, blocks = (m->m + MC - 1) / MC;
+    int64_t want = 4 * (int64_t)kb_cpu_threads(ctx); /* items for balance */
+    if (blocks < want && panels > 1) /* few row blocks: split columns too */
+        job.chunks = (want + blocks - 1) / blocks < panels ? (want + blocks - 1) / blocks : panels;
+    job.chunk_panels = (panels + job.chunks - 1) / job.chunks;
+    if (job.chunk_panels > 0)
+        job.chunks = (panels + job.chunk_panels - 1) / job.chunk_panels;
+    kb_cpu_parallel_for(pool, panels, 8, pack_b, &job);
+    kb_cpu_parallel_for(pool, blocks * job.chunks, 1, gemm_items, &job);
     return KB_OK;
 }

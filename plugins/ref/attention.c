@@ -80,8 +80,6 @@ static attn_row attn_locate(const kb_attention_params *a, int64_t row)
     return r;
 }
 
-static double ld(const kb_tensor *t, int64_t off) { return kb_load_f64(t->data, t->dtype, off); }
-
 static void attn_masked_row(const kb_attention_params *a, const attn_row *r)
 {
     for (int64_t d = 0; d < a->head_dim; d++)
@@ -89,15 +87,16 @@ static void attn_masked_row(const kb_attention_params *a, const attn_row *r)
     kb_store_f64(a->lse.data, a->lse.dtype, r->lse, -INFINITY, 0);
 }
 
-/* s: Skv doubles; acc: D doubles. */
-static void attn_row_exact(const kb_attention_params *a, const attn_row *r, double *s, double *acc)
+/* L: loaders for q, k, v; s: Skv doubles; acc: D doubles. */
+static void attn_row_exact(const kb_attention_params *a, const ref_loader *L, const attn_row *r, double *s,
+                           double *acc)
 {
     const int64_t D = a->head_dim;
     double m = -INFINITY;
     for (int64_t j = 0; j < r->visible; j++) {
         double dot = 0.0;
         for (int64_t d = 0; d < D; d++)
-            dot += ld(&a->q, r->q + d) * ld(&a->k, r->kv + j * a->k.strides[2] + d);
+            dot += (double)ref_load(&L[0], r->q + d) * ref_load(&L[1], r->kv + j * a->k.strides[2] + d);
         s[j] = (double)a->scale * dot;
         if (s[j] > m)
             m = s[j];
@@ -109,15 +108,16 @@ static void attn_row_exact(const kb_attention_params *a, const attn_row *r, doub
         double w = exp(s[j] - m);
         l += w;
         for (int64_t d = 0; d < D; d++)
-            acc[d] += w * ld(&a->v, r->kv_v + j * a->v.strides[2] + d);
+            acc[d] += w * ref_load(&L[2], r->kv_v + j * a->v.strides[2] + d);
     }
     for (int64_t d = 0; d < D; d++)
         kb_store_f64(a->o.data, a->o.dtype, r->o + d, acc[d] / l, 0);
     kb_store_f64(a->lse.data, a->lse.dtype, r->lse, m + log(l), 0);
 }
 
-/* s: Skv floats; acc: D floats. */
-static void attn_row_storage(const kb_attention_params *a, const attn_row *r, float *s, float *acc)
+/* L: loaders for q, k, v; s: Skv floats; acc: D floats. */
+static void attn_row_storage(const kb_attention_params *a, const ref_loader *L, const attn_row *r, float *s,
+                             float *acc)
 {
     const int64_t D = a->head_dim;
     const kb_dtype t = a->q.dtype;
@@ -125,7 +125,7 @@ static void attn_row_storage(const kb_attention_params *a, const attn_row *r, fl
     for (int64_t j = 0; j < r->visible; j++) {
         float dot = 0.0f;
         for (int64_t d = 0; d < D; d++)
-            dot += (float)ld(&a->q, r->q + d) * (float)ld(&a->k, r->kv + j * a->k.strides[2] + d);
+            dot += ref_load(&L[0], r->q + d) * ref_load(&L[1], r->kv + j * a->k.strides[2] + d);
         s[j] = ref_round_to(t, ref_round_to(t, dot) * a->scale);
         if (s[j] > m)
             m = s[j];
@@ -140,7 +140,7 @@ static void attn_row_storage(const kb_attention_params *a, const attn_row *r, fl
     for (int64_t j = 0; j < r->visible; j++) {
         float pj = ref_round_to(t, s[j] / l);
         for (int64_t d = 0; d < D; d++)
-            acc[d] += pj * (float)ld(&a->v, r->kv_v + j * a->v.strides[2] + d);
+            acc[d] += pj * ref_load(&L[2], r->kv_v + j * a->v.strides[2] + d);
     }
     for (int64_t d = 0; d < D; d++)
         kb_store_f64(a->o.data, a->o.dtype, r->o + d, acc[d], 0);
@@ -153,6 +153,11 @@ kb_status ref_attention_run(const kb_problem *p, ref_mode mode, char *err, size_
     if (st != KB_OK)
         return st;
     const kb_attention_params *a = &p->u.attention;
+    const kb_tensor *const inputs[3] = {&a->q, &a->k, &a->v};
+    ref_loader L[3];
+    st = ref_loaders_init(L, 3, inputs, err, len);
+    if (st != KB_OK)
+        return st;
     /* Scratch for one row's scores and output accumulator, sized in doubles
      * so that either mode fits (+1: never malloc(0)). */
     void *s = malloc(sizeof(double) * (size_t)(a->seq_kv + 1));
@@ -160,6 +165,7 @@ kb_status ref_attention_run(const kb_problem *p, ref_mode mode, char *err, size_
     if (!s || !acc) {
         free(s);
         free(acc);
+        ref_loaders_free(L, 3);
         return ref_fail(err, len, KB_ERR_NOMEM, "attention: out of memory for a row of scores");
     }
     const ref_rows rows = ref_rows_of(p, a->batch * a->heads_q * a->seq_q);
@@ -168,11 +174,12 @@ kb_status ref_attention_run(const kb_problem *p, ref_mode mode, char *err, size_
         if (r.visible == 0)
             attn_masked_row(a, &r);
         else if (mode == REF_EXACT)
-            attn_row_exact(a, &r, s, acc);
+            attn_row_exact(a, L, &r, s, acc);
         else
-            attn_row_storage(a, &r, s, acc);
+            attn_row_storage(a, L, &r, s, acc);
     }
     free(s);
     free(acc);
+    ref_loaders_free(L, 3);
     return KB_OK;
 }

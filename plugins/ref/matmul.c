@@ -9,7 +9,12 @@
  * storage: f32 sequential accumulation over k in order, then alpha * acc +
  *   beta * C in f32, rounded once to C (what cuBLAS/PyTorch would do without
  *   split-k or blocking: the straightforward storage-dtype computation).
+ * Every C[i, j] sums its k terms in order.  Only the loop nest follows B's
+ * layout (k outer when B is [K, N], k inner when it is [N, K]) so that B is
+ * read along its rows: same arithmetic, far fewer cache misses.
  */
+#include <stdlib.h>
+
 #include "ref.h"
 
 kb_status ref_matmul_check(const kb_problem *p, ref_mode mode, char *msg, size_t len)
@@ -50,67 +55,84 @@ kb_status ref_matmul_check(const kb_problem *p, ref_mode mode, char *msg, size_t
     return st;
 }
 
-/* Offsets of op(A)[i, kk] and op(B)[kk, j] through the transposes. */
-static int64_t a_off(const kb_matmul_params *mm, int64_t i, int64_t kk)
+/* op(A)[i, :], widened (exactly) to double. */
+static void load_a_row(const kb_matmul_params *mm, const ref_loader *la, int64_t i, double *arow)
 {
-    return mm->trans_a ? kb_tensor_offset2(&mm->a, kk, i) : kb_tensor_offset2(&mm->a, i, kk);
+    for (int64_t kk = 0; kk < mm->k; kk++)
+        arow[kk] = ref_load(la, mm->trans_a ? kb_tensor_offset2(&mm->a, kk, i)
+                                            : kb_tensor_offset2(&mm->a, i, kk));
 }
 
-static int64_t b_off(const kb_matmul_params *mm, int64_t kk, int64_t j)
+/* op(B)[kk, j] */
+static float load_b(const kb_matmul_params *mm, const ref_loader *lb, int64_t kk, int64_t j)
 {
-    return mm->trans_b ? kb_tensor_offset2(&mm->b, j, kk) : kb_tensor_offset2(&mm->b, kk, j);
+    return ref_load(lb, mm->trans_b ? kb_tensor_offset2(&mm->b, j, kk) : kb_tensor_offset2(&mm->b, kk, j));
 }
 
-static double load_a(const kb_matmul_params *mm, int64_t i, int64_t kk)
+static void row_exact(const kb_matmul_params *mm, const ref_loader *lb, int64_t i, const double *arow,
+                      double *acc)
 {
-    return kb_load_f64(mm->a.data, mm->a.dtype, a_off(mm, i, kk));
-}
-
-static double load_b(const kb_matmul_params *mm, int64_t kk, int64_t j)
-{
-    return kb_load_f64(mm->b.data, mm->b.dtype, b_off(mm, kk, j));
-}
-
-static void row_exact(const kb_matmul_params *mm, int64_t i)
-{
+    for (int64_t j = 0; j < mm->n; j++)
+        acc[j] = 0.0;
+    if (mm->trans_b) {
+        for (int64_t j = 0; j < mm->n; j++)
+            for (int64_t kk = 0; kk < mm->k; kk++)
+                acc[j] += arow[kk] * load_b(mm, lb, kk, j);
+    } else {
+        for (int64_t kk = 0; kk < mm->k; kk++)
+            for (int64_t j = 0; j < mm->n; j++)
+                acc[j] += arow[kk] * load_b(mm, lb, kk, j);
+    }
     for (int64_t j = 0; j < mm->n; j++) {
         const int64_t co = kb_tensor_offset2(&mm->c, i, j);
-        double acc = 0.0;
-        for (int64_t kk = 0; kk < mm->k; kk++)
-            acc += load_a(mm, i, kk) * load_b(mm, kk, j);
-        double v = (double)mm->alpha * acc;
+        double v = (double)mm->alpha * acc[j];
         if (mm->beta != 0.0f) /* beta == 0: C is not read, it may hold NaN */
             v += (double)mm->beta * kb_load_f64(mm->c.data, mm->c.dtype, co);
         kb_store_f64(mm->c.data, mm->c.dtype, co, v, 0);
     }
 }
 
-static void row_int8(const kb_matmul_params *mm, int64_t i)
+static void row_storage(const kb_matmul_params *mm, const ref_loader *lb, int64_t i, const double *arow,
+                        float *acc)
 {
-    const int8_t *a = mm->a.data, *b = mm->b.data;
-    int32_t *c = mm->c.data;
-    for (int64_t j = 0; j < mm->n; j++) {
-        const int64_t co = kb_tensor_offset2(&mm->c, i, j);
-        int64_t acc = 0;
+    for (int64_t j = 0; j < mm->n; j++)
+        acc[j] = 0.0f;
+    if (mm->trans_b) {
+        for (int64_t j = 0; j < mm->n; j++)
+            for (int64_t kk = 0; kk < mm->k; kk++)
+                acc[j] += (float)arow[kk] * load_b(mm, lb, kk, j);
+    } else {
         for (int64_t kk = 0; kk < mm->k; kk++)
-            acc += (int64_t)a[a_off(mm, i, kk)] * (int64_t)b[b_off(mm, kk, j)];
-        if (mm->beta != 0.0f)
-            acc += c[co];
-        c[co] = (int32_t)(uint32_t)(uint64_t)acc; /* wraps (GCC/Clang: modulo) */
+            for (int64_t j = 0; j < mm->n; j++)
+                acc[j] += (float)arow[kk] * load_b(mm, lb, kk, j);
     }
-}
-
-static void row_storage(const kb_matmul_params *mm, int64_t i)
-{
     for (int64_t j = 0; j < mm->n; j++) {
         const int64_t co = kb_tensor_offset2(&mm->c, i, j);
-        float acc = 0.0f;
-        for (int64_t kk = 0; kk < mm->k; kk++)
-            acc += (float)load_a(mm, i, kk) * (float)load_b(mm, kk, j);
-        float v = mm->alpha * acc;
+        float v = mm->alpha * acc[j];
         if (mm->beta != 0.0f)
             v += mm->beta * (float)kb_load_f64(mm->c.data, mm->c.dtype, co);
         kb_store_f64(mm->c.data, mm->c.dtype, co, v, 0);
+    }
+}
+
+/* int64 cannot overflow: every product is at most 2^14 in magnitude. */
+static void row_int8(const kb_matmul_params *mm, int64_t i, int64_t *acc)
+{
+    const int8_t *a = mm->a.data, *b = mm->b.data;
+    int32_t *c = mm->c.data;
+    for (int64_t j = 0; j < mm->n; j++)
+        acc[j] = 0;
+    for (int64_t kk = 0; kk < mm->k; kk++) {
+        const int64_t aik = a[mm->trans_a ? kb_tensor_offset2(&mm->a, kk, i) : kb_tensor_offset2(&mm->a, i, kk)];
+        for (int64_t j = 0; j < mm->n; j++)
+            acc[j] += aik * b[mm->trans_b ? kb_tensor_offset2(&mm->b, j, kk) : kb_tensor_offset2(&mm->b, kk, j)];
+    }
+    for (int64_t j = 0; j < mm->n; j++) {
+        const int64_t co = kb_tensor_offset2(&mm->c, i, j);
+        int64_t v = acc[j];
+        if (mm->beta != 0.0f)
+            v += c[co];
+        c[co] = (int32_t)(uint32_t)(uint64_t)v; /* wraps (GCC/Clang: modulo) */
     }
 }
 
@@ -120,15 +142,34 @@ kb_status ref_matmul_run(const kb_problem *p, ref_mode mode, char *err, size_t l
     if (st != KB_OK)
         return st;
     const kb_matmul_params *mm = &p->u.matmul;
-    const ref_rows rows = ref_rows_of(p, mm->m);
-    for (int64_t n = 0; n < rows.count; n++) {
-        const int64_t i = ref_row_at(&rows, n);
-        if (mm->a.dtype == KB_DTYPE_I8)
-            row_int8(mm, i);
-        else if (mode == REF_EXACT)
-            row_exact(mm, i);
-        else
-            row_storage(mm, i);
+    const kb_tensor *const inputs[2] = {&mm->a, &mm->b};
+    ref_loader ld[2];
+    st = ref_loaders_init(ld, 2, inputs, err, len);
+    if (st != KB_OK)
+        return st;
+    /* One row of op(A) and one accumulator per column of C; 8-byte slots
+     * fit double, float and int64 alike (+1: never malloc(0)). */
+    void *arow = malloc(sizeof(double) * (size_t)(mm->k + 1));
+    void *acc = malloc(sizeof(double) * (size_t)(mm->n + 1));
+    if (!arow || !acc) {
+        st = ref_fail(err, len, KB_ERR_NOMEM, "matmul: out of memory for a row of C");
+    } else {
+        const ref_rows rows = ref_rows_of(p, mm->m);
+        for (int64_t n = 0; n < rows.count; n++) {
+            const int64_t i = ref_row_at(&rows, n);
+            if (mm->a.dtype == KB_DTYPE_I8) {
+                row_int8(mm, i, acc);
+                continue;
+            }
+            load_a_row(mm, &ld[0], i, arow);
+            if (mode == REF_EXACT)
+                row_exact(mm, &ld[1], i, arow, acc);
+            else
+                row_storage(mm, &ld[1], i, arow, acc);
+        }
     }
-    return KB_OK;
+    free(arow);
+    free(acc);
+    ref_loaders_free(ld, 2);
+    return st;
 }

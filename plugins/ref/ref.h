@@ -69,6 +69,36 @@ static inline int64_t ref_row_at(const ref_rows *r, int64_t i)
     return r->list ? r->list[i] : i;
 }
 
+/* load.c: exact widening loads for the inner loops.  Every f32, f16 and
+ * bf16 value is exactly an f32, so ref_load() returns exactly what
+ * kb_load_f64() does, without decoding each element again: bf16 is the top
+ * half of an f32, and f16 goes through a table of all 65536 codes built
+ * with kb_decode_float() itself.  Other dtypes fall back to kb_load_f64(). */
+typedef struct ref_loader {
+    kb_dtype dtype;
+    const void *data;
+    float *f16; /* the f16 table, shared by the loaders of one run; or NULL */
+} ref_loader;
+
+/* Loaders for n tensors, sharing one f16 table; free them together. */
+kb_status ref_loaders_init(ref_loader *l, int n, const kb_tensor *const *t, char *err, size_t len);
+void ref_loaders_free(ref_loader *l, int n);
+
+static inline float ref_load(const ref_loader *l, int64_t off)
+{
+    switch (l->dtype) {
+    case KB_DTYPE_F32: return ((const float *)l->data)[off];
+    case KB_DTYPE_F16: return l->f16[((const uint16_t *)l->data)[off]];
+    case KB_DTYPE_BF16: {
+        uint32_t bits = (uint32_t)((const uint16_t *)l->data)[off] << 16;
+        float f;
+        memcpy(&f, &bits, sizeof f);
+        return f;
+    }
+    default: return (float)kb_load_f64(l->data, l->dtype, off);
+    }
+}
+
 /* One validator and one runner per op (softmax.c, attention.c, ...). */
 kb_status ref_softmax_check(const kb_problem *p, ref_mode mode, char *msg, size_t len);
 kb_status ref_softmax_run(const kb_problem *p, ref_mode mode, char *err, size_t len);
