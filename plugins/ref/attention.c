@@ -56,8 +56,8 @@ kb_status ref_attention_check(const kb_problem *p, ref_mode mode, char *msg, siz
 /* One query row (b, h, i) and where its operands live. */
 typedef struct attn_row {
     int64_t q, o, lse;  /* element offsets of Q[b,h,i,0], O[b,h,i,0], LSE[b,h,i] */
-    int64_t kv;         /* element offset of K[b,g,0,0]; V uses its own strides */
-    int64_t kv_v;
+    int64_t kv;         /* element offset of K[b,g,0,0] */
+    int64_t kv_v;       /* element offset of V[b,g,0,0] */
     int64_t visible;    /* keys 0..visible-1 are unmasked */
 } attn_row;
 

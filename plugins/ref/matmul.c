@@ -63,25 +63,19 @@ static void load_a_row(const kb_matmul_params *mm, const ref_loader *la, int64_t
                                             : kb_tensor_offset2(&mm->a, i, kk));
 }
 
-/* op(B)[kk, j] */
-static float load_b(const kb_matmul_params *mm, const ref_loader *lb, int64_t kk, int64_t j)
-{
-    return ref_load(lb, mm->trans_b ? kb_tensor_offset2(&mm->b, j, kk) : kb_tensor_offset2(&mm->b, kk, j));
-}
-
 static void row_exact(const kb_matmul_params *mm, const ref_loader *lb, int64_t i, const double *arow,
                       double *acc)
 {
     for (int64_t j = 0; j < mm->n; j++)
         acc[j] = 0.0;
     if (mm->trans_b) {
-        for (int64_t j = 0; j < mm->n; j++)
+        for (int64_t j = 0; j < mm->n; j++) /* B stored [N, K] */
             for (int64_t kk = 0; kk < mm->k; kk++)
-                acc[j] += arow[kk] * load_b(mm, lb, kk, j);
+                acc[j] += arow[kk] * ref_load(lb, kb_tensor_offset2(&mm->b, j, kk));
     } else {
-        for (int64_t kk = 0; kk < mm->k; kk++)
+        for (int64_t kk = 0; kk < mm->k; kk++) /* B stored [K, N] */
             for (int64_t j = 0; j < mm->n; j++)
-                acc[j] += arow[kk] * load_b(mm, lb, kk, j);
+                acc[j] += arow[kk] * ref_load(lb, kb_tensor_offset2(&mm->b, kk, j));
     }
     for (int64_t j = 0; j < mm->n; j++) {
         const int64_t co = kb_tensor_offset2(&mm->c, i, j);
@@ -98,13 +92,13 @@ static void row_storage(const kb_matmul_params *mm, const ref_loader *lb, int64_
     for (int64_t j = 0; j < mm->n; j++)
         acc[j] = 0.0f;
     if (mm->trans_b) {
-        for (int64_t j = 0; j < mm->n; j++)
+        for (int64_t j = 0; j < mm->n; j++) /* B stored [N, K] */
             for (int64_t kk = 0; kk < mm->k; kk++)
-                acc[j] += (float)arow[kk] * load_b(mm, lb, kk, j);
+                acc[j] += (float)arow[kk] * ref_load(lb, kb_tensor_offset2(&mm->b, j, kk));
     } else {
-        for (int64_t kk = 0; kk < mm->k; kk++)
+        for (int64_t kk = 0; kk < mm->k; kk++) /* B stored [K, N] */
             for (int64_t j = 0; j < mm->n; j++)
-                acc[j] += (float)arow[kk] * load_b(mm, lb, kk, j);
+                acc[j] += (float)arow[kk] * ref_load(lb, kb_tensor_offset2(&mm->b, kk, j));
     }
     for (int64_t j = 0; j < mm->n; j++) {
         const int64_t co = kb_tensor_offset2(&mm->c, i, j);

@@ -45,21 +45,21 @@ REF_KERNEL_FNS(quantize, storage, REF_STORAGE)
 REF_KERNEL_FNS(matmul, exact, REF_EXACT)
 REF_KERNEL_FNS(matmul, storage, REF_STORAGE)
 
-#define EXACT_DESC "high-precision truth: f64 accumulation, one rounding; accepts f64 outputs"
-#define STORAGE_DESC "straightforward computation in the storage dtype: the verifier's error yardstick"
-
 #define REF_KERNEL(op_, kop, tag, desc) \
     {#tag, kop, desc, op_##_##tag##_supports, no_workspace, op_##_##tag##_run}
 
 static const kb_kernel kernels[] = {
-    REF_KERNEL(softmax, KB_OP_SOFTMAX, exact, EXACT_DESC),
-    REF_KERNEL(softmax, KB_OP_SOFTMAX, storage, STORAGE_DESC),
-    REF_KERNEL(attention, KB_OP_ATTENTION, exact, EXACT_DESC),
-    REF_KERNEL(attention, KB_OP_ATTENTION, storage, STORAGE_DESC),
-    REF_KERNEL(quantize, KB_OP_QUANTIZE, exact, EXACT_DESC),
-    REF_KERNEL(quantize, KB_OP_QUANTIZE, storage, STORAGE_DESC " (unsupported: quantize is exact)"),
-    REF_KERNEL(matmul, KB_OP_MATMUL, exact, EXACT_DESC),
-    REF_KERNEL(matmul, KB_OP_MATMUL, storage, STORAGE_DESC " (float path only)"),
+    REF_KERNEL(softmax, KB_OP_SOFTMAX, exact, "f64 softmax rounded once; accepts an f64 y"),
+    REF_KERNEL(softmax, KB_OP_SOFTMAX, storage, "f32 arithmetic rounded once to y: the verifier's yardstick"),
+    REF_KERNEL(attention, KB_OP_ATTENTION, exact, "f64 scores, softmax and P V rounded once; accepts f64 O and LSE"),
+    REF_KERNEL(attention, KB_OP_ATTENTION, storage,
+               "S and P rounded to the input dtype, f32 accumulation: the verifier's yardstick"),
+    REF_KERNEL(quantize, KB_OP_QUANTIZE, exact,
+               "x/scale in f64 rounded half to even, f64 VQ distances; accepts an f64 dequant y"),
+    REF_KERNEL(quantize, KB_OP_QUANTIZE, storage, "none: quantize outputs are checked exactly"),
+    REF_KERNEL(matmul, KB_OP_MATMUL, exact, "f64 (int64) dot products rounded once; accepts an f64 C"),
+    REF_KERNEL(matmul, KB_OP_MATMUL, storage,
+               "f32 accumulation in k order rounded once to C (float path): the verifier's yardstick"),
 };
 
 static const kb_plugin plugin = {
