@@ -42,6 +42,15 @@ static const char *where(const kb_tensor_role *r, const int64_t *idx, char *buf,
     return buf;
 }
 
+/* Fails (and returns 1) if the element still holds the poison. */
+static int unwritten(kb_check_result *res, const kb_tensor_role *kr, int64_t off, const int64_t *idx)
+{
+    char w[128];
+    if (!kb_is_poison(kr->t, off)) return 0;
+    failf(res, "unwritten element: %s still holds the poison value", where(kr, idx, w, sizeof w));
+    return 1;
+}
+
 /* Float outputs: max |out - ref| <= K * max |storage - ref| + floor. */
 static void check_float(const kb_tensor_role *kr, const kb_tensor_role *rr, const kb_tensor_role *sr,
                         const int64_t *rows, int64_t row_count, kb_check_result *res)
@@ -52,10 +61,7 @@ static void check_float(const kb_tensor_role *kr, const kb_tensor_role *rr, cons
     char w[128];
     kb_elem_iter_init(&it, kr->t, kr->row_dims, rows, row_count);
     while (kb_elem_iter_next(&it, &off, idx)) {
-        if (kb_is_poison(kr->t, off)) {
-            failf(res, "unwritten element: %s still holds the poison value", where(kr, idx, w, sizeof w));
-            return;
-        }
+        if (unwritten(res, kr, off, idx)) return;
         double v = kb_load_f64(kr->t->data, kr->t->dtype, off);
         double r = kb_load_f64(rr->t->data, rr->t->dtype, kb_tensor_offset(rr->t, idx));
         if (isnan(r)) {
@@ -117,10 +123,8 @@ static void check_exact(const kb_tensor_role *kr, const kb_tensor_role *rr, cons
     kb_elem_iter_init(&it, kr->t, kr->row_dims, rows, row_count);
     while (kb_elem_iter_next(&it, &off, idx)) {
         int64_t roff = kb_tensor_offset(rr->t, idx);
-        if (kb_is_poison(kr->t, off) && !(bits && isnan(kb_load_f64(rr->t->data, rr->t->dtype, roff)))) {
-            failf(res, "unwritten element: %s still holds the poison value", where(kr, idx, w, sizeof w));
+        if (!(bits && isnan(kb_load_f64(rr->t->data, rr->t->dtype, roff))) && unwritten(res, kr, off, idx))
             return;
-        }
         double v = kb_load_f64(kr->t->data, kr->t->dtype, off);
         double r = kb_load_f64(rr->t->data, rr->t->dtype, roff);
         if (isnan(v) && isnan(r)) continue;
@@ -140,10 +144,7 @@ static void check_scale(const kb_tensor_role *kr, const kb_tensor_role *rr, cons
     char w[128];
     kb_elem_iter_init(&it, kr->t, kr->row_dims, rows, row_count);
     while (kb_elem_iter_next(&it, &off, idx)) {
-        if (kb_is_poison(kr->t, off)) {
-            failf(res, "unwritten element: %s still holds the poison value", where(kr, idx, w, sizeof w));
-            return;
-        }
+        if (unwritten(res, kr, off, idx)) return;
         double v = kb_load_f64(kr->t->data, KB_DTYPE_F32, off);
         double r = kb_load_f64(rr->t->data, KB_DTYPE_F32, kb_tensor_offset(rr->t, idx));
         if ((isnan(r) && isnan(v)) || v == r) continue;
@@ -176,10 +177,7 @@ static void check_quant_q(const kb_workload *kern, const kb_workload *ref, const
     char w[128];
     kb_elem_iter_init(&it, kr->t, kr->row_dims, rows, row_count);
     while (kb_elem_iter_next(&it, &off, idx)) {
-        if (kb_is_poison(kr->t, off)) {
-            failf(res, "unwritten element: %s still holds the poison value", where(kr, idx, w, sizeof w));
-            return;
-        }
+        if (unwritten(res, kr, off, idx)) return;
         double v = kb_load_f64(kr->t->data, KB_DTYPE_I8, off);
         double r = kb_load_f64(rr->t->data, KB_DTYPE_I8, kb_tensor_offset(rr->t, idx));
         if (v == r) continue;
@@ -229,10 +227,7 @@ static void check_index(const kb_workload *kern, const kb_tensor_role *kr, const
     char w[128];
     kb_elem_iter_init(&it, kr->t, kr->row_dims, rows, row_count);
     while (kb_elem_iter_next(&it, &off, idx)) {
-        if (kb_is_poison(kr->t, off)) {
-            failf(res, "unwritten element: %s still holds the poison value", where(kr, idx, w, sizeof w));
-            return;
-        }
+        if (unwritten(res, kr, off, idx)) return;
         int64_t v = ((const int32_t *)kr->t->data)[off];
         int64_t r = ((const int32_t *)rr->t->data)[kb_tensor_offset(rr->t, idx)];
         if (v == r) continue;

@@ -14,7 +14,6 @@
  * integers: products fit, and the unsigned sum wraps (no UB) to the exact
  * result whenever it fits in i32.
  */
-#include <math.h>
 
 #include "cpu.h"
 
@@ -46,8 +45,6 @@ kb_status kb_cpu_matmul_supports(void *ctx, const kb_problem *p, char *why, size
         if (tc != KB_DTYPE_F32 && tc != KB_DTYPE_F16 && tc != KB_DTYPE_BF16)
             return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "c dtype %s not supported",
                                kb_dtype_name(tc) ? kb_dtype_name(tc) : "invalid");
-        if (!isfinite(m->alpha) || !isfinite(m->beta))
-            return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "alpha and beta must be finite");
     }
     int64_t as[2] = {m->trans_a ? m->k : m->m, m->trans_a ? m->m : m->k};
     int64_t bs[2] = {m->trans_b ? m->n : m->k, m->trans_b ? m->k : m->n};

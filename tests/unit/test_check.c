@@ -16,17 +16,7 @@
 #include "suite.h"
 #include "workload.h"
 
-static int failures = 0;
-
-#define EXPECT(cond, ...)                                                 \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            failures++;                                                   \
-            fprintf(stderr, "%s:%d: FAILED: ", __FILE__, __LINE__);       \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-    } while (0)
+#include "expect.h"
 
 static kb_case parse_one(const char *line)
 {

@@ -10,17 +10,7 @@
 #include "inputs.h"
 #include "suite.h"
 
-static int failures = 0;
-
-#define EXPECT(cond, ...)                                                 \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            failures++;                                                   \
-            fprintf(stderr, "%s:%d: FAILED: ", __FILE__, __LINE__);       \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-    } while (0)
+#include "expect.h"
 
 static void expect_error(const char *text, const char *message)
 {
