@@ -36,7 +36,7 @@ static const char usage[] =
     "exit status: 0 all checked kernels passed, 1 a kernel failed, 2 usage or input error\n";
 
 /* Reference work per case before verification samples rows (~1 s of ref). */
-#define REF_BUDGET 1.5e8
+#define REF_BUDGET 1e9
 
 static void print_line(const kb_verify_target *t, const kb_case *c, int64_t sampled, int64_t total)
 {
