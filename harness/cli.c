@@ -31,6 +31,33 @@ static long long parse_count(const kb_options *o, const char *opt, const char *v
     return v;
 }
 
+static double parse_seconds(const kb_options *o, const char *opt, const char *val)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(val, &end);
+    if (errno || end == val || *end || !(v >= 0 && v <= 3600))
+        kb_usage_error("%s: %s needs seconds in [0, 3600], got '%s'", o->command, opt, val);
+    return v;
+}
+
+/* Refuse an output path whose folder is missing or read-only now, not after
+ * a long run. */
+static const char *check_writable(const kb_options *o, const char *opt, const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    if (!*path || path[strlen(path) - 1] == '/')
+        kb_usage_error("%s: %s needs a file name, got '%s'", o->command, opt, path);
+    if (access(dir, W_OK) != 0)
+        kb_usage_error("%s: %s %s: folder '%s' does not exist or is not writable", o->command, opt, path, dir);
+    return path;
+}
+
 static int looks_like_path(const char *s)
 {
     size_t n = strlen(s);
@@ -79,16 +106,25 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         {"kernel", required_argument, NULL, 'k'}, {"suite", required_argument, NULL, 's'},
         {"seed", required_argument, NULL, 'S'},   {"trials", required_argument, NULL, 'T'},
         {"threads", required_argument, NULL, 't'}, {"verbose", no_argument, NULL, 'v'},
+        {"repetitions", required_argument, NULL, 'r'}, {"min-time", required_argument, NULL, 'm'},
+        {"warmup", required_argument, NULL, 'w'}, {"cold", no_argument, NULL, 'c'},
+        {"baseline", required_argument, NULL, 'b'}, {"json", required_argument, NULL, 'j'},
+        {"csv", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const struct { int ch; unsigned bit; } bits[] = {
         {'p', KB_OPT_PLUGIN}, {'o', KB_OPT_OP},     {'k', KB_OPT_KERNEL},  {'s', KB_OPT_SUITE},
-        {'S', KB_OPT_SEED},   {'T', KB_OPT_TRIALS}, {'t', KB_OPT_THREADS}, {'v', KB_OPT_VERBOSE}};
+        {'S', KB_OPT_SEED},   {'T', KB_OPT_TRIALS}, {'t', KB_OPT_THREADS}, {'v', KB_OPT_VERBOSE},
+        {'r', KB_OPT_TIMING}, {'m', KB_OPT_TIMING}, {'w', KB_OPT_TIMING}, {'c', KB_OPT_TIMING},
+        {'b', KB_OPT_TIMING}, {'j', KB_OPT_TIMING}, {'C', KB_OPT_TIMING}};
     memset(o, 0, sizeof *o);
     o->command = argv[0];
     o->suite = "default";
     o->seed = 1;
     o->trials = 3;
     o->threads = kb_online_cpus();
+    o->repetitions = 5;
+    o->min_time = 0.1;
+    o->warmup = 0.05;
     opterr = 0;
     optind = 1;
     int ch, li = -1;
@@ -118,6 +154,13 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         case 'T': o->trials = (int)parse_count(o, "--trials", optarg, 1, 1000); break;
         case 't': o->threads = (int)parse_count(o, "--threads", optarg, 1, 4096); break;
         case 'v': o->verbose = 1; break;
+        case 'r': o->repetitions = (int)parse_count(o, "--repetitions", optarg, 1, 1000); break;
+        case 'm': o->min_time = parse_seconds(o, "--min-time", optarg); break;
+        case 'w': o->warmup = parse_seconds(o, "--warmup", optarg); break;
+        case 'c': o->cold = 1; break;
+        case 'b': o->baseline = optarg; break;
+        case 'j': o->json_path = check_writable(o, "--json", optarg); break;
+        case 'C': o->csv_path = check_writable(o, "--csv", optarg); break;
         }
     }
     if (optind < argc)
@@ -134,16 +177,19 @@ int kb_options_match_kernel(const kb_options *o, const char *plugin, int op, con
 {
     if (o->op_mask && !(o->op_mask & (1u << op))) return 0;
     if (!o->kernel_glob) return 1;
-    char full[160];
+    char full[160], globs[512], *save = NULL;
     snprintf(full, sizeof full, "%s.%s", plugin, kernel);
-    return fnmatch(o->kernel_glob, kernel, 0) == 0 || fnmatch(o->kernel_glob, full, 0) == 0;
+    snprintf(globs, sizeof globs, "%s", o->kernel_glob);
+    for (char *g = strtok_r(globs, ",", &save); g; g = strtok_r(NULL, ",", &save))
+        if (fnmatch(g, kernel, 0) == 0 || fnmatch(g, full, 0) == 0) return 1;
+    return 0;
 }
 
-int kb_options_match_plugin(const kb_options *o, const char *name, int explicit_path)
+int kb_options_match_plugin(const kb_options *o, const char *name, int explicit_path, int skip_oracle)
 {
     if (explicit_path) return 1;
     for (int i = 0; i < o->plugin_name_count; i++)
         if (!strcmp(o->plugin_names[i], name)) return 1;
     if (o->plugin_name_count || o->plugin_path_count) return 0;
-    return strcmp(name, "ref") != 0;
+    return !skip_oracle || strcmp(name, "ref") != 0;
 }

@@ -19,7 +19,8 @@ enum {
     KB_OPT_SEED = 1 << 4,    /* --seed N */
     KB_OPT_TRIALS = 1 << 5,  /* --trials N */
     KB_OPT_THREADS = 1 << 6, /* --threads N */
-    KB_OPT_VERBOSE = 1 << 7  /* -v, --verbose */
+    KB_OPT_VERBOSE = 1 << 7, /* -v, --verbose */
+    KB_OPT_TIMING = 1 << 8   /* --repetitions --min-time --warmup --cold --baseline --json --csv */
 };
 
 typedef struct kb_options {
@@ -35,6 +36,12 @@ typedef struct kb_options {
     int trials;
     int threads;
     int verbose;
+    /* timing (KB_OPT_TIMING) */
+    int repetitions;
+    double min_time, warmup;
+    int cold;
+    const char *baseline; /* PLUGIN or PLUGIN.KERNEL */
+    const char *json_path, *csv_path;
     char *owned[KB_MAX_PLUGIN_ARGS]; /* strings split from comma lists */
     int owned_count;
 } kb_options;
@@ -47,9 +54,10 @@ void kb_options_free(kb_options *o);
 /* Does kernel "plugin.kernel" of `op` pass the --op and --kernel filters? */
 int kb_options_match_kernel(const kb_options *o, const char *plugin, int op, const char *kernel);
 
-/* Is plugin `name` (loaded from `path`) selected by --plugin?  With no
- * --plugin, every plugin but the oracle is. */
-int kb_options_match_plugin(const kb_options *o, const char *name, int explicit_path);
+/* Is plugin `name` selected by --plugin?  With no --plugin, every plugin
+ * is, except the oracle "ref" when `skip_oracle` (verify: checking the
+ * oracle against itself proves nothing; run: ref is a useful baseline). */
+int kb_options_match_plugin(const kb_options *o, const char *name, int explicit_path, int skip_oracle);
 
 /* Number of logical CPUs this process may run on. */
 int kb_online_cpus(void);

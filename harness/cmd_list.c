@@ -64,7 +64,7 @@ int kb_cmd_list(int argc, char **argv)
     for (int i = 0; i < reg.count; i++) {
         kb_loaded_plugin *lp = &reg.plugins[i];
         const kb_plugin *p = lp->desc;
-        if (o.plugin_name_count + o.plugin_path_count && !kb_options_match_plugin(&o, p->name, lp->explicit_))
+        if (o.plugin_name_count + o.plugin_path_count && !kb_options_match_plugin(&o, p->name, lp->explicit_, 0))
             continue;
         printf("%s %s  backend %s  %s  %s\n", p->name, p->version, p->backend,
                lp->available ? "available" : "UNAVAILABLE", lp->path);

@@ -25,7 +25,7 @@ static const char usage[] =
     "  --plugin NAME|PATH  only these plugins (repeatable, comma lists); a PATH is loaded too.\n"
     "                      Default: every plugin found except the oracle 'ref'\n"
     "  --op OP[,OP]        only these ops: softmax, attention, quantize, matmul\n"
-    "  --kernel GLOB       only kernels whose name or plugin.name matches (fnmatch)\n"
+    "  --kernel GLOB[,GLOB] only kernels whose name or plugin.name matches (fnmatch)\n"
     "  --suite NAME|FILE   smoke, default (the default) or a suite file (docs/suites.md)\n"
     "  --seed N            seed of every random input (default 1)\n"
     "  --trials N          random trials per case before the adversarial ones (default 3)\n"
@@ -82,7 +82,7 @@ int kb_cmd_verify(int argc, char **argv)
     if (!targets) kb_usage_error("out of memory");
     for (int i = 0; i < suite.count; i++) {
         const kb_case *c = &suite.cases[i];
-        int n = kb_plan_targets(&o, &reg, c, targets, MAX_TARGETS);
+        int n = kb_plan_targets(&o, &reg, c, 1, targets, MAX_TARGETS);
         if (!n) continue;
         cases++;
         int64_t sampled = 0;

@@ -7,5 +7,6 @@
 
 int kb_cmd_list(int argc, char **argv);
 int kb_cmd_verify(int argc, char **argv);
+int kb_cmd_run(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const struct {
 } commands[] = {
     {"list", kb_cmd_list, "list plugins, their kernels and what they support"},
     {"verify", kb_cmd_verify, "check kernels against the reference plugin"},
+    {"run", kb_cmd_run, "verify, then time with Google Benchmark; table and result files"},
 };
 
 static void usage(FILE *f)

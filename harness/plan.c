@@ -63,12 +63,13 @@ kb_loaded_plugin *kb_plan_oracle(kb_registry *reg)
     return ref;
 }
 
-int kb_plan_targets(const kb_options *o, kb_registry *reg, const kb_case *c, kb_verify_target *out, int max)
+int kb_plan_targets(const kb_options *o, kb_registry *reg, const kb_case *c, int skip_oracle, kb_verify_target *out,
+                    int max)
 {
     int n = 0;
     for (int i = 0; i < reg->count; i++) {
         kb_loaded_plugin *lp = &reg->plugins[i];
-        if (!kb_options_match_plugin(o, lp->desc->name, lp->explicit_)) continue;
+        if (!kb_options_match_plugin(o, lp->desc->name, lp->explicit_, skip_oracle)) continue;
         for (uint32_t k = 0; k < lp->desc->kernel_count && n < max; k++) {
             const kb_kernel *kern = &lp->desc->kernels[k];
             if (kern->op != c->op || !kb_options_match_kernel(o, lp->desc->name, kern->op, kern->name)) continue;

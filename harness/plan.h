@@ -23,7 +23,9 @@ void kb_plan_load(const kb_options *o, kb_registry *reg, kb_plan_mode mode);
 kb_loaded_plugin *kb_plan_oracle(kb_registry *reg);
 
 /* Targets for case c: selected plugins' kernels of c's op that pass the
- * filters.  Returns how many were written (at most max). */
-int kb_plan_targets(const kb_options *o, kb_registry *reg, const kb_case *c, kb_verify_target *out, int max);
+ * filters (the oracle only if named, when skip_oracle).  Returns how many
+ * were written (at most max). */
+int kb_plan_targets(const kb_options *o, kb_registry *reg, const kb_case *c, int skip_oracle, kb_verify_target *out,
+                    int max);
 
 #endif

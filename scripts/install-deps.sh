@@ -5,10 +5,17 @@
 set -euo pipefail
 
 packages=(
-  cmake          # the build
+  cmake              # the build
   make
   gcc
+  g++                # the Google Benchmark shim, the one C++ file
   libc6-dev
+  pkg-config
+  libbenchmark-dev   # timing and statistics
+  libjansson-dev     # result files (JSON)
+  libbenchmark-tools # google/benchmark's tools/compare.py, for the tests
+  python3-scipy      # compare.py's Mann-Whitney U test
+  python3-numpy
 )
 
 missing=()

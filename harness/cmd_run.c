@@ -1,0 +1,244 @@
+/*
+ * cmd_run.c - `kbench run`: verify every selected (plugin, kernel, case),
+ * time the ones that pass with Google Benchmark, print the table, write the
+ * result files.  A kernel that fails verification is reported and not timed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "diag.h"
+#include "figures.h"
+#include "plan.h"
+#include "results.h"
+#include "suite.h"
+#include "timing.h"
+#include "verify.h"
+
+static const char usage[] =
+    "usage: kbench run [options]\n"
+    "\n"
+    "Verify every selected kernel against the reference plugin (as `kbench verify`),\n"
+    "then time the ones that pass with Google Benchmark, print a table, and write\n"
+    "result files in Google Benchmark's JSON schema.  A kernel that fails\n"
+    "verification is reported and not timed.\n"
+    "\n"
+    "selection (as for verify):\n"
+    "  --plugin NAME|PATH  only these plugins (repeatable, comma lists); a PATH is loaded too\n"
+    "  --op OP[,OP]        only these ops: softmax, attention, quantize, matmul\n"
+    "  --kernel GLOB[,GLOB] only kernels whose name or plugin.name matches (fnmatch)\n"
+    "  --suite NAME|FILE   smoke, default (the default) or a suite file (docs/suites.md)\n"
+    "  --seed N            seed of every random input (default 1)\n"
+    "  --trials N          random verification trials per case (default 3)\n"
+    "  --threads N         threads a plugin may use (default: the CPUs available)\n"
+    "\n"
+    "timing (docs/timing.md):\n"
+    "  --repetitions N     repetitions per benchmark (default 5): mean, median, stddev, cv, min\n"
+    "  --min-time S        measured seconds per repetition at least (default 0.1)\n"
+    "  --warmup S          untimed warm-up seconds before measuring (default 0.05)\n"
+    "  --cold              evict the caches before every iteration (default: warm, inputs rotated)\n"
+    "  --baseline P[.K]    also show each case's speedup against plugin P (kernel K) in this run\n"
+    "\n"
+    "output:\n"
+    "  --json FILE         Google Benchmark JSON (google/benchmark's compare.py reads it)\n"
+    "  --csv FILE          the same as CSV\n"
+    "  -v, --verbose       verification lines too\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "exit status: 0 all kernels verified and were timed, 1 a kernel failed verification or\n"
+    "timing, 2 usage or input error\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ISO 8601 local time with a +hh:mm offset, as Google Benchmark writes "date". */
+static void iso_date(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char off[8];
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    strftime(off, sizeof off, "%z", &tm); /* +hhmm */
+    size_t len = strlen(buf);
+    if (strlen(off) == 5) snprintf(buf + len, n - len, "%.3s:%.2s", off, off + 3);
+}
+
+/* "[i/n] case ... elapsed, ~left" on stderr, redrawn in place; terminals only. */
+static void progress(int tty, int done, int total, const char *what, double t0)
+{
+    if (!tty) return;
+    double el = now() - t0;
+    char eta[32] = "";
+    if (done > 0) snprintf(eta, sizeof eta, ", ~%.0f s left", el / done * (total - done));
+    fprintf(stderr, "\r\033[K[%d/%d] %.90s  %.0f s%s", done + 1, total, what, el, eta);
+    fflush(stderr);
+}
+
+static int push_result(kb_run_record *rec, int *cap)
+{
+    if (rec->count == *cap) {
+        int nc = *cap ? *cap * 2 : 64;
+        kb_result *nr = realloc(rec->results, (size_t)nc * sizeof *nr);
+        if (!nr) kb_usage_error("out of memory");
+        rec->results = nr;
+        *cap = nc;
+    }
+    memset(&rec->results[rec->count], 0, sizeof rec->results[0]);
+    return rec->count++;
+}
+
+static void record_plugins(kb_run_record *rec, const kb_registry *reg)
+{
+    rec->plugins = calloc((size_t)reg->count + 1, sizeof *rec->plugins);
+    if (!rec->plugins) kb_usage_error("out of memory");
+    for (int i = 0; i < reg->count; i++) {
+        const kb_loaded_plugin *lp = &reg->plugins[i];
+        kb_plugin_fact *f = &rec->plugins[rec->plugin_count++];
+        snprintf(f->name, sizeof f->name, "%s", lp->desc->name);
+        snprintf(f->version, sizeof f->version, "%s", lp->desc->version);
+        snprintf(f->backend, sizeof f->backend, "%s", lp->desc->backend);
+        snprintf(f->path, sizeof f->path, "%s", lp->path);
+        f->available = lp->available;
+    }
+}
+
+static void check_baseline(const kb_options *o, kb_registry *reg)
+{
+    if (!o->baseline) return;
+    char name[160];
+    snprintf(name, sizeof name, "%s", o->baseline);
+    char *dot = strchr(name, '.');
+    if (dot) *dot = '\0';
+    kb_loaded_plugin *lp = kb_registry_find(reg, name);
+    if (!lp) kb_usage_error("run: --baseline %s: no plugin named '%s' is loaded", o->baseline, name);
+    if (dot) {
+        int found = 0;
+        for (uint32_t i = 0; i < lp->desc->kernel_count; i++) found |= !strcmp(lp->desc->kernels[i].name, dot + 1);
+        if (!found) kb_usage_error("run: --baseline %s: plugin '%s' has no kernel '%s'", o->baseline, name, dot + 1);
+    }
+    if (!kb_options_match_plugin(o, name, lp->explicit_, 0))
+        kb_usage_error("run: --baseline %s: add --plugin %s so that the baseline runs too", o->baseline, name);
+}
+
+int kb_cmd_run(int argc, char **argv)
+{
+    kb_options o;
+    kb_parse_options(argc, argv,
+                     KB_OPT_PLUGIN | KB_OPT_OP | KB_OPT_KERNEL | KB_OPT_SUITE | KB_OPT_SEED | KB_OPT_TRIALS |
+                         KB_OPT_THREADS | KB_OPT_VERBOSE | KB_OPT_TIMING,
+                     usage, &o);
+    kb_suite suite;
+    char err[512];
+    if (kb_suite_load(o.suite, &suite, err, sizeof err)) kb_usage_error("%s", err);
+    kb_registry reg;
+    kb_plan_load(&o, &reg, KB_PLAN_STRICT);
+    kb_oracle oracle = {kb_plan_oracle(&reg)};
+    check_baseline(&o, &reg);
+
+    kb_run_record rec;
+    memset(&rec, 0, sizeof rec);
+    iso_date(rec.date, sizeof rec.date);
+    snprintf(rec.suite, sizeof rec.suite, "%s", suite.name);
+    snprintf(rec.baseline, sizeof rec.baseline, "%s", o.baseline ? o.baseline : "");
+    rec.seed = o.seed;
+    rec.threads = o.threads;
+    rec.repetitions = o.repetitions;
+    rec.cold = o.cold;
+    rec.min_time = o.min_time;
+    record_plugins(&rec, &reg);
+
+    enum { MAX_TARGETS = 256 };
+    kb_verify_target *targets = calloc(MAX_TARGETS, sizeof *targets);
+    if (!targets) kb_usage_error("out of memory");
+    int total = 0;
+    for (int i = 0; i < suite.count; i++) total += kb_plan_targets(&o, &reg, &suite.cases[i], 0, targets, MAX_TARGETS);
+    if (!total) kb_usage_error("run: no kernel of the selected plugins matches the filters and the suite");
+
+    kb_verify_options vo = {o.seed, o.trials, 1e9, 0};
+    kb_timing_options to = {o.repetitions, o.min_time, o.warmup, o.cold, o.seed};
+    int tty = isatty(2), done = 0, cap = 0, oracle_failed = 0;
+    double t0 = now();
+    for (int ci = 0; ci < suite.count; ci++) {
+        const kb_case *c = &suite.cases[ci];
+        int n = kb_plan_targets(&o, &reg, c, 0, targets, MAX_TARGETS);
+        if (!n) continue;
+        char what[512];
+        snprintf(what, sizeof what, "verify %s %s", kb_op_name(c->op), c->id);
+        progress(tty, done, total, what, t0);
+        int64_t sampled = 0;
+        if (kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err)) {
+            if (tty) fputc('\n', stderr);
+            kb_error("%s", err);
+            oracle_failed = 1;
+            done += n;
+            continue;
+        }
+        for (int j = 0; j < n; j++) {
+            kb_verify_target *t = &targets[j];
+            int ri = push_result(&rec, &cap);
+            kb_result *r = &rec.results[ri];
+            r->c = *c;
+            snprintf(r->plugin, sizeof r->plugin, "%s", t->plugin->desc->name);
+            snprintf(r->kernel, sizeof r->kernel, "%s", t->kernel->name);
+            r->threads = o.threads;
+            kb_benchmark_name(r->name, sizeof r->name, c, r->plugin, r->kernel, r->threads);
+            r->verdict = t->verdict;
+            snprintf(r->reason, sizeof r->reason, "%s", t->reason);
+            r->verify = t->worst;
+            r->verified_rows = sampled;
+            r->rows = kb_case_output_rows(c);
+            r->fig = kb_case_figures(c);
+            if (o.verbose || t->verdict == KB_VERDICT_FAIL) {
+                if (tty) fprintf(stderr, "\r\033[K");
+                printf("%s  %s.%s  %s %s  %s\n", t->verdict == KB_VERDICT_FAIL ? "FAIL" : t->verdict == KB_VERDICT_SKIP ? "SKIP" : "PASS",
+                       r->plugin, r->kernel, kb_op_name(c->op), c->id, t->reason);
+                fflush(stdout);
+            }
+            if (t->verdict == KB_VERDICT_PASS) {
+                snprintf(what, sizeof what, "time %s", r->name);
+                progress(tty, done, total, what, t0);
+                if (kb_time_kernel(t->plugin, t->kernel, c, r->name, &to, &r->timing))
+                    kb_usage_error("run: %s: %s", r->name, r->timing.error);
+            }
+            done++;
+        }
+    }
+    if (tty) fprintf(stderr, "\r\033[K");
+    kb_results_apply_baseline(&rec);
+    kb_print_table(stdout, &rec);
+
+    int timed = 0, failed = 0, skipped = 0;
+    for (int i = 0; i < rec.count; i++) {
+        timed += rec.results[i].timing.ok;
+        failed += rec.results[i].verdict == KB_VERDICT_FAIL ||
+                  (rec.results[i].verdict == KB_VERDICT_PASS && !rec.results[i].timing.ok);
+        skipped += rec.results[i].verdict == KB_VERDICT_SKIP;
+    }
+    printf("run: %d timed, %d failed, %d skipped (suite %s, %d repetitions, %s, threads %d, seed %llu, %.1f s)\n",
+           timed, failed, skipped, suite.name, o.repetitions, o.cold ? "cold" : "warm", o.threads,
+           (unsigned long long)o.seed, now() - t0);
+    int rc = failed || oracle_failed ? KB_EXIT_FAILED : KB_EXIT_OK;
+    if (o.json_path && kb_write_json(o.json_path, &rec, err, sizeof err)) {
+        kb_error("%s", err);
+        rc = KB_EXIT_USAGE;
+    }
+    if (o.csv_path && kb_write_csv(o.csv_path, &rec, err, sizeof err)) {
+        kb_error("%s", err);
+        rc = KB_EXIT_USAGE;
+    }
+    free(targets);
+    kb_run_record_free(&rec);
+    kb_suite_free(&suite);
+    kb_registry_free(&reg);
+    kb_options_free(&o);
+    return rc;
+}

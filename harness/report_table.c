@@ -1,0 +1,55 @@
+/*
+ * report_table.c - the console table at the end of `kbench run`: one row per
+ * (plugin, kernel, case, placement), failures included.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "results.h"
+
+static void human_time(char *buf, size_t n, double s)
+{
+    if (s >= 1) snprintf(buf, n, "%.3f s", s);
+    else if (s >= 1e-3) snprintf(buf, n, "%.3f ms", s * 1e3);
+    else if (s >= 1e-6) snprintf(buf, n, "%.3f us", s * 1e6);
+    else snprintf(buf, n, "%.1f ns", s * 1e9);
+}
+
+void kb_print_table(FILE *f, const kb_run_record *rec)
+{
+    int wk = 14, wc = 4;
+    for (int i = 0; i < rec->count; i++) {
+        char who[160];
+        snprintf(who, sizeof who, "%s.%s", rec->results[i].plugin, rec->results[i].kernel);
+        int a = (int)strlen(who), b = (int)strlen(rec->results[i].c.id) + 10;
+        if (a > wk) wk = a;
+        if (b > wc) wc = b;
+    }
+    if (wc > 80) wc = 80;
+    fprintf(f, "%-9s  %-*s  %-*s  %11s  %14s  %6s  %8s  %s\n", "op", wk, "kernel", wc, "case", "median",
+            "throughput", "cv", rec->baseline[0] ? "speedup" : "", "verify");
+    for (int i = 0; i < rec->count; i++) {
+        const kb_result *r = &rec->results[i];
+        char who[160], cas[420], med[32] = "-", thr[32] = "-", cv[16] = "-", sp[16] = "", ver[96];
+        snprintf(who, sizeof who, "%s.%s", r->plugin, r->kernel);
+        snprintf(cas, sizeof cas, "%s/threads=%d", r->c.id, r->threads);
+        if (r->verdict == KB_VERDICT_SKIP) continue;
+        if (r->verdict == KB_VERDICT_FAIL) {
+            snprintf(ver, sizeof ver, "FAIL (not timed)");
+        } else {
+            snprintf(ver, sizeof ver, "err %.2e", r->verify.max_ref > 0 ? r->verify.max_err / r->verify.max_ref : 0.0);
+        }
+        if (r->timing.ok) {
+            double t = r->timing.median;
+            human_time(med, sizeof med, t);
+            if (r->fig.compute_bound) snprintf(thr, sizeof thr, "%.2f GFLOP/s", r->fig.flops / t * 1e-9);
+            else snprintf(thr, sizeof thr, "%.2f GB/s", r->fig.bytes / t * 1e-9);
+            snprintf(cv, sizeof cv, "%.1f%%", r->timing.cv * 100);
+            if (r->speedup > 0) snprintf(sp, sizeof sp, "%.2fx", r->speedup);
+        } else if (r->verdict == KB_VERDICT_PASS) {
+            snprintf(ver, sizeof ver, "timing failed: %.70s", r->timing.error);
+        }
+        fprintf(f, "%-9s  %-*s  %-*.*s  %11s  %14s  %6s  %8s  %s\n", kb_op_name(r->c.op), wk, who, wc, wc, cas, med,
+                thr, cv, sp, ver);
+    }
+}

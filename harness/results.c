@@ -1,0 +1,48 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results.h"
+
+/* "plugin" or "plugin.kernel" */
+static int matches_baseline(const kb_run_record *rec, const kb_result *r)
+{
+    const char *b = rec->baseline;
+    size_t n = strlen(r->plugin);
+    if (strncmp(b, r->plugin, n)) return 0;
+    return b[n] == '\0' || (b[n] == '.' && !strcmp(b + n + 1, r->kernel));
+}
+
+void kb_results_apply_baseline(kb_run_record *rec)
+{
+    if (!rec->baseline[0]) return;
+    for (int i = 0; i < rec->count; i++) {
+        kb_result *r = &rec->results[i];
+        if (!r->timing.ok || r->timing.median <= 0) continue;
+        double best = 0;
+        for (int j = 0; j < rec->count; j++) {
+            const kb_result *b = &rec->results[j];
+            if (!b->timing.ok || b->timing.median <= 0 || !matches_baseline(rec, b)) continue;
+            if (b->c.op != r->c.op || strcmp(b->c.id, r->c.id) || b->threads != r->threads) continue;
+            if (best == 0 || b->timing.median < best) best = b->timing.median;
+        }
+        r->speedup = best > 0 ? best / r->timing.median : 0;
+    }
+}
+
+int kb_results_failed(const kb_run_record *rec)
+{
+    for (int i = 0; i < rec->count; i++) {
+        const kb_result *r = &rec->results[i];
+        if (r->verdict == KB_VERDICT_FAIL || (r->verdict == KB_VERDICT_PASS && !r->timing.ok)) return 1;
+    }
+    return 0;
+}
+
+void kb_run_record_free(kb_run_record *rec)
+{
+    for (int i = 0; i < rec->count; i++) kb_timing_free(&rec->results[i].timing);
+    free(rec->results);
+    free(rec->plugins);
+    memset(rec, 0, sizeof *rec);
+}
