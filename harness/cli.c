@@ -109,13 +109,15 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         {"repetitions", required_argument, NULL, 'r'}, {"min-time", required_argument, NULL, 'm'},
         {"warmup", required_argument, NULL, 'w'}, {"cold", no_argument, NULL, 'c'},
         {"baseline", required_argument, NULL, 'b'}, {"json", required_argument, NULL, 'j'},
-        {"csv", required_argument, NULL, 'C'},
+        {"csv", required_argument, NULL, 'C'},    {"bind", required_argument, NULL, 'B'},
+        {"save", no_argument, NULL, 'V'},         {"results-dir", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const struct { int ch; unsigned bit; } bits[] = {
         {'p', KB_OPT_PLUGIN}, {'o', KB_OPT_OP},     {'k', KB_OPT_KERNEL},  {'s', KB_OPT_SUITE},
         {'S', KB_OPT_SEED},   {'T', KB_OPT_TRIALS}, {'t', KB_OPT_THREADS}, {'v', KB_OPT_VERBOSE},
         {'r', KB_OPT_TIMING}, {'m', KB_OPT_TIMING}, {'w', KB_OPT_TIMING}, {'c', KB_OPT_TIMING},
-        {'b', KB_OPT_TIMING}, {'j', KB_OPT_TIMING}, {'C', KB_OPT_TIMING}};
+        {'b', KB_OPT_TIMING}, {'j', KB_OPT_TIMING}, {'C', KB_OPT_TIMING},
+        {'B', KB_OPT_PLACEMENT}, {'V', KB_OPT_PLACEMENT}, {'R', KB_OPT_PLACEMENT}};
     memset(o, 0, sizeof *o);
     o->command = argv[0];
     o->suite = "default";
@@ -125,6 +127,7 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
     o->repetitions = 5;
     o->min_time = 0.1;
     o->warmup = 0.05;
+    o->results_dir = "results";
     opterr = 0;
     optind = 1;
     int ch, li = -1;
@@ -152,7 +155,13 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         case 's': o->suite = optarg; break;
         case 'S': o->seed = (uint64_t)parse_count(o, "--seed", optarg, 0, 0x7FFFFFFFFFFFFFFFll); break;
         case 'T': o->trials = (int)parse_count(o, "--trials", optarg, 1, 1000); break;
-        case 't': o->threads = (int)parse_count(o, "--threads", optarg, 1, 4096); break;
+        case 't':
+            if (accepted & KB_OPT_PLACEMENT) o->threads_spec = optarg; /* a list: placement.c parses it */
+            else o->threads = (int)parse_count(o, "--threads", optarg, 1, 4096);
+            break;
+        case 'B': o->bind_spec = optarg; break;
+        case 'V': o->save = 1; break;
+        case 'R': o->results_dir = optarg; break;
         case 'v': o->verbose = 1; break;
         case 'r': o->repetitions = (int)parse_count(o, "--repetitions", optarg, 1, 1000); break;
         case 'm': o->min_time = parse_seconds(o, "--min-time", optarg); break;

@@ -20,7 +20,8 @@ enum {
     KB_OPT_TRIALS = 1 << 5,  /* --trials N */
     KB_OPT_THREADS = 1 << 6, /* --threads N */
     KB_OPT_VERBOSE = 1 << 7, /* -v, --verbose */
-    KB_OPT_TIMING = 1 << 8   /* --repetitions --min-time --warmup --cold --baseline --json --csv */
+    KB_OPT_TIMING = 1 << 8,  /* --repetitions --min-time --warmup --cold --baseline --json --csv */
+    KB_OPT_PLACEMENT = 1 << 9 /* --threads LIST, --bind, --save, --results-dir */
 };
 
 typedef struct kb_options {
@@ -42,6 +43,11 @@ typedef struct kb_options {
     int cold;
     const char *baseline; /* PLUGIN or PLUGIN.KERNEL */
     const char *json_path, *csv_path;
+    /* placement and the results store (KB_OPT_PLACEMENT) */
+    const char *threads_spec; /* "1,2,all"; NULL: all */
+    const char *bind_spec;    /* "compact", "spread", "none" or a PU list; NULL: compact */
+    int save;
+    const char *results_dir;
     char *owned[KB_MAX_PLUGIN_ARGS]; /* strings split from comma lists */
     int owned_count;
 } kb_options;

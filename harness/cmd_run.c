@@ -16,8 +16,17 @@
 #include "plan.h"
 #include "results.h"
 #include "suite.h"
+#include "peak.h"
+#include "placement.h"
+#include "store.h"
 #include "timing.h"
+#include "topology.h"
 #include "verify.h"
+#include "warnings.h"
+
+#ifndef KBENCH_GIT_COMMIT
+#define KBENCH_GIT_COMMIT ""
+#endif
 
 static const char usage[] =
     "usage: kbench run [options]\n"
@@ -34,7 +43,10 @@ static const char usage[] =
     "  --suite NAME|FILE   smoke, default (the default) or a suite file (docs/suites.md)\n"
     "  --seed N            seed of every random input (default 1)\n"
     "  --trials N          random verification trials per case (default 3)\n"
-    "  --threads N         threads a plugin may use (default: the CPUs available)\n"
+    "\n"
+    "placement (docs/placement.md): each case runs once per placement\n"
+    "  --threads LIST      thread counts, e.g. 1,2,all (default: all)\n"
+    "  --bind HOW          compact (default), spread, none, or a PU list like 0+2 or 0-3\n"
     "\n"
     "timing (docs/timing.md):\n"
     "  --repetitions N     repetitions per benchmark (default 5): mean, median, stddev, cv, min\n"
@@ -46,6 +58,8 @@ static const char usage[] =
     "output:\n"
     "  --json FILE         Google Benchmark JSON (google/benchmark's compare.py reads it)\n"
     "  --csv FILE          the same as CSV\n"
+    "  --save              store the run in RESULTS-DIR/<fingerprint>/ (results/README.md)\n"
+    "  --results-dir DIR   the results store (default: results)\n"
     "  -v, --verbose       verification lines too\n"
     "  -h, --help          this text\n"
     "\n"
@@ -129,91 +143,172 @@ static void check_baseline(const kb_options *o, kb_registry *reg)
         kb_usage_error("run: --baseline %s: add --plugin %s so that the baseline runs too", o->baseline, name);
 }
 
+/* The ceilings for this fingerprint: <results-dir>/<fp>/peak.json; with
+ * --save, measured and stored when missing. */
+static void load_ceilings(kb_run_record *rec, const kb_options *o, int cores, const char *store_dir)
+{
+    char path[4200], err[512];
+    snprintf(path, sizeof path, "%s/%s/peak.json", o->results_dir, rec->fingerprint);
+    if (kb_peak_load(&rec->peak, path, err, sizeof err) == 0) {
+        rec->have_peak = 1;
+        return;
+    }
+    if (!store_dir) {
+        fprintf(stderr, "kbench: no roofline ceilings for this machine in %s, so no roofline percentages "
+                        "(kbench run --save measures and stores them)\n", path);
+        return;
+    }
+    fprintf(stderr, "kbench: no roofline ceilings for this machine in %s: measuring them now (kbench peak)\n", path);
+    double t0 = now();
+    if (kb_peak_measure(&rec->peak, cores, err, sizeof err)) {
+        kb_warn("cannot measure the roofline ceilings: %s; no roofline percentages", err);
+        return;
+    }
+    snprintf(rec->peak.fingerprint, sizeof rec->peak.fingerprint, "%s", rec->fingerprint);
+    rec->have_peak = 1;
+    fprintf(stderr, "kbench: ceilings measured in %.1f s\n", now() - t0);
+    snprintf(path, sizeof path, "%s/peak.json", store_dir);
+    if (kb_peak_save(&rec->peak, path, err, sizeof err)) kb_warn("%s", err);
+}
+
+/* --save: the run's JSON in <results-dir>/<fp>/, and the topology XML once. */
+static int save_run(const kb_run_record *rec, const kb_topology *topo, const char *store_dir, char *saved,
+                    size_t saved_len)
+{
+    char path[4200], err[512];
+    snprintf(path, sizeof path, "%s/topology.xml", store_dir);
+    if (access(path, F_OK) != 0 && kb_topology_export_xml(topo, path, err, sizeof err)) {
+        kb_error("%s", err);
+        return -1;
+    }
+    kb_store_run_path(saved, saved_len, store_dir, rec->date, KBENCH_GIT_COMMIT);
+    if (kb_write_json(saved, rec, err, sizeof err)) {
+        kb_error("%s", err);
+        return -1;
+    }
+    return 0;
+}
+
 int kb_cmd_run(int argc, char **argv)
 {
     kb_options o;
     kb_parse_options(argc, argv,
                      KB_OPT_PLUGIN | KB_OPT_OP | KB_OPT_KERNEL | KB_OPT_SUITE | KB_OPT_SEED | KB_OPT_TRIALS |
-                         KB_OPT_THREADS | KB_OPT_VERBOSE | KB_OPT_TIMING,
+                         KB_OPT_THREADS | KB_OPT_VERBOSE | KB_OPT_TIMING | KB_OPT_PLACEMENT,
                      usage, &o);
-    kb_suite suite;
     char err[512];
+    kb_placement_spec spec;
+    if (kb_placement_parse(o.threads_spec, o.bind_spec, &spec, err, sizeof err)) kb_usage_error("run: %s", err);
+    kb_suite suite;
     if (kb_suite_load(o.suite, &suite, err, sizeof err)) kb_usage_error("%s", err);
+    kb_topology *topo;
+    if (kb_topology_load(&topo, NULL, err, sizeof err)) kb_usage_error("run: hardware topology: %s", err);
+    hwloc_topology_t hw = kb_topology_hwloc(topo);
+    hwloc_bitmap_t original = hwloc_bitmap_alloc();
+    if (!original || hwloc_get_cpubind(hw, original, HWLOC_CPUBIND_THREAD) != 0)
+        hwloc_bitmap_copy(original, hwloc_topology_get_allowed_cpuset(hw));
+
+    kb_run_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.placements = calloc(KB_MAX_PLACEMENTS, sizeof *rec.placements);
+    if (!rec.placements) kb_usage_error("out of memory");
+    rec.placement_count = kb_placement_resolve(&spec, hw, original, rec.placements, KB_MAX_PLACEMENTS, err, sizeof err);
+    if (rec.placement_count < 0) kb_usage_error("run: %s", err);
+
+    o.threads = rec.placements[0].threads;
     kb_registry reg;
     kb_plan_load(&o, &reg, KB_PLAN_STRICT);
     kb_oracle oracle = {kb_plan_oracle(&reg)};
     check_baseline(&o, &reg);
 
-    kb_run_record rec;
-    memset(&rec, 0, sizeof rec);
     iso_date(rec.date, sizeof rec.date);
     snprintf(rec.suite, sizeof rec.suite, "%s", suite.name);
     snprintf(rec.baseline, sizeof rec.baseline, "%s", o.baseline ? o.baseline : "");
+    snprintf(rec.fingerprint, sizeof rec.fingerprint, "%s", kb_topology_fingerprint(topo));
+    rec.topology = kb_topology_json(topo);
     rec.seed = o.seed;
-    rec.threads = o.threads;
+    rec.threads = rec.placements[rec.placement_count - 1].threads;
     rec.repetitions = o.repetitions;
     rec.cold = o.cold;
     rec.min_time = o.min_time;
     record_plugins(&rec, &reg);
 
+    char store_dir[4200] = "";
+    if (o.save && kb_store_dir(o.results_dir, rec.fingerprint, store_dir, sizeof store_dir, err, sizeof err))
+        kb_usage_error("run: --save: %s", err);
+    load_ceilings(&rec, &o, kb_topology_cores(topo), o.save ? store_dir : NULL);
+    kb_measurement_warnings(o.repetitions, o.baseline != NULL);
+
     enum { MAX_TARGETS = 256 };
     kb_verify_target *targets = calloc(MAX_TARGETS, sizeof *targets);
     if (!targets) kb_usage_error("out of memory");
-    int total = 0;
-    for (int i = 0; i < suite.count; i++) total += kb_plan_targets(&o, &reg, &suite.cases[i], 0, targets, MAX_TARGETS);
-    if (!total) kb_usage_error("run: no kernel of the selected plugins matches the filters and the suite");
+    int per_placement = 0;
+    for (int i = 0; i < suite.count; i++)
+        per_placement += kb_plan_targets(&o, &reg, &suite.cases[i], 0, targets, MAX_TARGETS);
+    if (!per_placement) kb_usage_error("run: no kernel of the selected plugins matches the filters and the suite");
+    int total = per_placement * rec.placement_count;
 
     kb_verify_options vo = {o.seed, o.trials, 1e9, 0};
     kb_timing_options to = {o.repetitions, o.min_time, o.warmup, o.cold, o.seed};
     int tty = isatty(2), done = 0, cap = 0, oracle_failed = 0;
     double t0 = now();
-    for (int ci = 0; ci < suite.count; ci++) {
-        const kb_case *c = &suite.cases[ci];
-        int n = kb_plan_targets(&o, &reg, c, 0, targets, MAX_TARGETS);
-        if (!n) continue;
-        char what[512];
-        snprintf(what, sizeof what, "verify %s %s", kb_op_name(c->op), c->id);
-        progress(tty, done, total, what, t0);
-        int64_t sampled = 0;
-        if (kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err)) {
-            if (tty) fputc('\n', stderr);
-            kb_error("%s", err);
-            oracle_failed = 1;
-            done += n;
-            continue;
-        }
-        for (int j = 0; j < n; j++) {
-            kb_verify_target *t = &targets[j];
-            int ri = push_result(&rec, &cap);
-            kb_result *r = &rec.results[ri];
-            r->c = *c;
-            snprintf(r->plugin, sizeof r->plugin, "%s", t->plugin->desc->name);
-            snprintf(r->kernel, sizeof r->kernel, "%s", t->kernel->name);
-            r->threads = o.threads;
-            kb_benchmark_name(r->name, sizeof r->name, c, r->plugin, r->kernel, r->threads);
-            r->verdict = t->verdict;
-            snprintf(r->reason, sizeof r->reason, "%s", t->reason);
-            r->verify = t->worst;
-            r->verified_rows = sampled;
-            r->rows = kb_case_output_rows(c);
-            r->fig = kb_case_figures(c);
-            if (o.verbose || t->verdict == KB_VERDICT_FAIL) {
-                if (tty) fprintf(stderr, "\r\033[K");
-                printf("%s  %s.%s  %s %s  %s\n", t->verdict == KB_VERDICT_FAIL ? "FAIL" : t->verdict == KB_VERDICT_SKIP ? "SKIP" : "PASS",
-                       r->plugin, r->kernel, kb_op_name(c->op), c->id, t->reason);
-                fflush(stdout);
+    for (int pi = 0; pi < rec.placement_count; pi++) {
+        const kb_placement *pl = &rec.placements[pi];
+        if (kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
+        if (kb_registry_set_placement(&reg, pl->threads, pl->cpus, pl->cpu_count))
+            kb_usage_error("out of memory");
+        for (int ci = 0; ci < suite.count; ci++) {
+            const kb_case *c = &suite.cases[ci];
+            int n = kb_plan_targets(&o, &reg, c, 0, targets, MAX_TARGETS);
+            if (!n) continue;
+            char what[512];
+            snprintf(what, sizeof what, "verify %s %s %s", kb_op_name(c->op), c->id, pl->label);
+            progress(tty, done, total, what, t0);
+            int64_t sampled = 0;
+            if (kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err)) {
+                if (tty) fputc('\n', stderr);
+                kb_error("%s", err);
+                oracle_failed = 1;
+                done += n;
+                continue;
             }
-            if (t->verdict == KB_VERDICT_PASS) {
-                snprintf(what, sizeof what, "time %s", r->name);
-                progress(tty, done, total, what, t0);
-                if (kb_time_kernel(t->plugin, t->kernel, c, r->name, &to, &r->timing))
-                    kb_usage_error("run: %s: %s", r->name, r->timing.error);
+            for (int j = 0; j < n; j++) {
+                kb_verify_target *t = &targets[j];
+                int ri = push_result(&rec, &cap);
+                kb_result *r = &rec.results[ri];
+                r->c = *c;
+                snprintf(r->plugin, sizeof r->plugin, "%s", t->plugin->desc->name);
+                snprintf(r->kernel, sizeof r->kernel, "%s", t->kernel->name);
+                r->threads = pl->threads;
+                r->placement = pl;
+                kb_benchmark_name(r->name, sizeof r->name, c, r->plugin, r->kernel, pl->label);
+                r->verdict = t->verdict;
+                snprintf(r->reason, sizeof r->reason, "%s", t->reason);
+                r->verify = t->worst;
+                r->verified_rows = sampled;
+                r->rows = kb_case_output_rows(c);
+                r->fig = kb_case_figures(c);
+                if (o.verbose || t->verdict == KB_VERDICT_FAIL) {
+                    static const char *const v[] = {"PASS", "FAIL", "SKIP"};
+                    if (tty) fprintf(stderr, "\r\033[K");
+                    printf("%s  %s.%s  %s %s %s  %s\n", v[t->verdict], r->plugin, r->kernel, kb_op_name(c->op), c->id,
+                           pl->label, t->reason);
+                    fflush(stdout);
+                }
+                if (t->verdict == KB_VERDICT_PASS) {
+                    snprintf(what, sizeof what, "time %s", r->name);
+                    progress(tty, done, total, what, t0);
+                    if (kb_time_kernel(t->plugin, t->kernel, c, r->name, &to, &r->timing))
+                        kb_usage_error("run: %s: %s", r->name, r->timing.error);
+                }
+                done++;
             }
-            done++;
         }
     }
     if (tty) fprintf(stderr, "\r\033[K");
+    kb_placement_bind(&(kb_placement){.bind = KB_BIND_NONE}, hw, original, err, sizeof err);
     kb_results_apply_baseline(&rec);
+    kb_results_apply_roofline(&rec);
     kb_print_table(stdout, &rec);
 
     int timed = 0, failed = 0, skipped = 0;
@@ -223,9 +318,10 @@ int kb_cmd_run(int argc, char **argv)
                   (rec.results[i].verdict == KB_VERDICT_PASS && !rec.results[i].timing.ok);
         skipped += rec.results[i].verdict == KB_VERDICT_SKIP;
     }
-    printf("run: %d timed, %d failed, %d skipped (suite %s, %d repetitions, %s, threads %d, seed %llu, %.1f s)\n",
-           timed, failed, skipped, suite.name, o.repetitions, o.cold ? "cold" : "warm", o.threads,
-           (unsigned long long)o.seed, now() - t0);
+    printf("run: %d timed, %d failed, %d skipped (suite %s, %d placement%s, %d repetitions, %s, seed %llu, "
+           "machine %s, %.1f s)\n",
+           timed, failed, skipped, suite.name, rec.placement_count, rec.placement_count == 1 ? "" : "s",
+           o.repetitions, o.cold ? "cold" : "warm", (unsigned long long)o.seed, rec.fingerprint, now() - t0);
     int rc = failed || oracle_failed ? KB_EXIT_FAILED : KB_EXIT_OK;
     if (o.json_path && kb_write_json(o.json_path, &rec, err, sizeof err)) {
         kb_error("%s", err);
@@ -235,8 +331,15 @@ int kb_cmd_run(int argc, char **argv)
         kb_error("%s", err);
         rc = KB_EXIT_USAGE;
     }
+    if (o.save) {
+        char saved[4300];
+        if (save_run(&rec, topo, store_dir, saved, sizeof saved)) rc = KB_EXIT_USAGE;
+        else printf("saved: %s\n", saved);
+    }
     free(targets);
+    hwloc_bitmap_free(original);
     kb_run_record_free(&rec);
+    kb_topology_free(topo);
     kb_suite_free(&suite);
     kb_registry_free(&reg);
     kb_options_free(&o);

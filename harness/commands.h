@@ -8,5 +8,7 @@
 int kb_cmd_list(int argc, char **argv);
 int kb_cmd_verify(int argc, char **argv);
 int kb_cmd_run(int argc, char **argv);
+int kb_cmd_topo(int argc, char **argv);
+int kb_cmd_peak(int argc, char **argv);
 
 #endif

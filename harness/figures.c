@@ -50,7 +50,8 @@ kb_figures kb_case_figures(const kb_case *c)
     return f;
 }
 
-void kb_benchmark_name(char *buf, size_t n, const kb_case *c, const char *plugin, const char *kernel, int threads)
+void kb_benchmark_name(char *buf, size_t n, const kb_case *c, const char *plugin, const char *kernel,
+                       const char *placement)
 {
-    snprintf(buf, n, "%s/%s.%s/%s/threads=%d", kb_op_name(c->op), plugin, kernel, c->id, threads);
+    snprintf(buf, n, "%s/%s.%s/%s/%s", kb_op_name(c->op), plugin, kernel, c->id, placement);
 }

@@ -16,7 +16,10 @@ typedef struct kb_figures {
 
 kb_figures kb_case_figures(const kb_case *c);
 
-/* "op/plugin.kernel/case/threads=N": the stable benchmark name. */
-void kb_benchmark_name(char *buf, size_t n, const kb_case *c, const char *plugin, const char *kernel, int threads);
+/* "op/plugin.kernel/case/PLACEMENT", e.g.
+ * "matmul/cpu.simple/m=64,n=64,k=64,a=f16,c=f32/threads=2,bind=compact":
+ * the stable benchmark name. */
+void kb_benchmark_name(char *buf, size_t n, const kb_case *c, const char *plugin, const char *kernel,
+                       const char *placement);
 
 #endif

@@ -106,6 +106,46 @@ static void log_to_stderr(void *user, kb_log_level level, const char *msg)
         fprintf(stderr, "kbench: %s: %s: %s\n", plugin, names[level], msg);
 }
 
+/* Call a plugin's init with the registry's host context. */
+static void init_plugin(kb_registry *reg, kb_loaded_plugin *lp)
+{
+    const kb_plugin *p = lp->desc;
+    lp->available = 1;
+    lp->ctx = NULL;
+    lp->why[0] = '\0';
+    if (!p->init) return;
+    kb_host_context host = reg->host;
+    host.log_user = (void *)p->name;
+    char err[256] = "";
+    kb_status st = p->init(&host, &lp->ctx, err, sizeof err);
+    if (st != KB_OK) {
+        lp->available = 0;
+        lp->ctx = NULL;
+        snprintf(lp->why, sizeof lp->why, "init failed: %s", err[0] ? err : "no reason given");
+    }
+}
+
+int kb_registry_set_placement(kb_registry *reg, int threads, const int32_t *cpus, int cpu_count)
+{
+    int32_t *copy = NULL;
+    if (cpu_count > 0) {
+        if (!(copy = malloc((size_t)cpu_count * sizeof *copy))) return -1;
+        memcpy(copy, cpus, (size_t)cpu_count * sizeof *copy);
+    }
+    for (int i = 0; i < reg->count; i++) {
+        kb_loaded_plugin *lp = &reg->plugins[i];
+        if (lp->available && lp->desc->fini) lp->desc->fini(lp->ctx);
+        lp->available = 0;
+    }
+    free(reg->cpus);
+    reg->cpus = copy;
+    reg->host.threads = threads > 0 ? threads : 1;
+    reg->host.cpus = copy;
+    reg->host.cpu_count = cpu_count;
+    for (int i = 0; i < reg->count; i++) init_plugin(reg, &reg->plugins[i]);
+    return 0;
+}
+
 static void load_one(kb_registry *reg, const kb_found_file *file)
 {
     char why[512];
@@ -159,18 +199,7 @@ static void load_one(kb_registry *reg, const kb_found_file *file)
     lp->handle = h;
     lp->desc = p;
     lp->explicit_ = file->explicit_;
-    lp->available = 1;
-    if (p->init) {
-        kb_host_context host = reg->host;
-        host.log_user = (void *)p->name;
-        char err[256] = "";
-        kb_status st = p->init(&host, &lp->ctx, err, sizeof err);
-        if (st != KB_OK) {
-            lp->available = 0;
-            lp->ctx = NULL;
-            snprintf(lp->why, sizeof lp->why, "init failed: %s", err[0] ? err : "no reason given");
-        }
-    }
+    init_plugin(reg, lp);
 }
 
 int kb_registry_load(const kb_found *found, int threads, kb_registry *reg)
@@ -199,6 +228,7 @@ void kb_registry_free(kb_registry *reg)
         free(lp->path);
     }
     for (int i = 0; i < reg->error_count; i++) free(reg->errors[i]);
+    free(reg->cpus);
     free(reg->plugins);
     free(reg->errors);
     memset(reg, 0, sizeof *reg);

@@ -28,11 +28,18 @@ typedef struct kb_registry {
     char **errors; /* "PATH: reason", one per file that did not load */
     int error_count;
     kb_host_context host;
+    int32_t *cpus; /* host.cpus points here */
 } kb_registry;
 
 /* Load every file in `found` and init each plugin with `threads` threads. */
 int kb_registry_load(const kb_found *found, int threads, kb_registry *reg);
 void kb_registry_free(kb_registry *reg);
+
+/* Re-initialise every plugin for a new placement: fini, then init with the
+ * new thread count and PU list (cpu_count 0: no restriction).  A plugin
+ * whose init now fails becomes unavailable with the reason.  Returns 0, or
+ * -1 on out-of-memory. */
+int kb_registry_set_placement(kb_registry *reg, int threads, const int32_t *cpus, int cpu_count);
 
 /* Find a loaded plugin by name (NULL if none). */
 kb_loaded_plugin *kb_registry_find(kb_registry *reg, const char *name);

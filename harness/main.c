@@ -19,6 +19,8 @@ static const struct {
     {"list", kb_cmd_list, "list plugins, their kernels and what they support"},
     {"verify", kb_cmd_verify, "check kernels against the reference plugin"},
     {"run", kb_cmd_run, "verify, then time with Google Benchmark; table and result files"},
+    {"topo", kb_cmd_topo, "the machine (hwloc): cores, caches, NUMA, GPUs, and its fingerprint"},
+    {"peak", kb_cmd_peak, "measure the roofline ceilings: FMA GFLOP/s, copy and triad GB/s"},
 };
 
 static void usage(FILE *f)

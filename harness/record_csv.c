@@ -36,8 +36,12 @@ static void tail(FILE *f, const kb_result *r)
     field(f, r->c.id);
     fputc(',', f);
     field(f, r->c.dtypes);
-    fprintf(f, ",%d,%s,%.6g,%.6g,", r->threads, v[r->verdict], r->verify.max_err, r->verify.bound);
+    fprintf(f, ",%d,", r->threads);
+    field(f, r->placement ? r->placement->label : "");
+    fprintf(f, ",%s,%.6g,%.6g,", v[r->verdict], r->verify.max_err, r->verify.bound);
     if (r->speedup > 0) fprintf(f, "%.6g", r->speedup);
+    fputc(',', f);
+    if (r->roofline_pct > 0) fprintf(f, "%.4g", r->roofline_pct);
     fputc('\n', f);
 }
 
@@ -48,7 +52,8 @@ static int write_csv(FILE *f, void *user, char *err, size_t err_len)
     const kb_run_record *rec = user;
     fputs("name,run_type,aggregate_name,repetition_index,iterations,real_time,cpu_time,time_unit,"
           "flop_per_second,bytes_per_second,error_occurred,error_message,"
-          "op,plugin,kernel,case,dtypes,threads,verify_status,verify_max_err,verify_bound,speedup\n", f);
+          "op,plugin,kernel,case,dtypes,threads,placement,verify_status,verify_max_err,verify_bound,speedup,"
+          "roofline_percent\n", f);
     for (int i = 0; i < rec->count; i++) {
         const kb_result *r = &rec->results[i];
         if (r->verdict == KB_VERDICT_SKIP) continue;

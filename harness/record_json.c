@@ -28,6 +28,39 @@ static const char *verdict_name(kb_verdict v)
     return v == KB_VERDICT_PASS ? "PASS" : v == KB_VERDICT_FAIL ? "FAIL" : "SKIP";
 }
 
+static json_t *peak_json(const kb_peak *p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "cores", json_integer(p->cores));
+    json_object_set_new(o, "fma_gflops_1", json_real(p->fma_gflops_1));
+    json_object_set_new(o, "fma_gflops_all", json_real(p->fma_gflops_all));
+    json_object_set_new(o, "copy_dram_gbs_1", json_real(p->copy_dram_gbs_1));
+    json_object_set_new(o, "copy_dram_gbs_all", json_real(p->copy_dram_gbs_all));
+    json_object_set_new(o, "triad_dram_gbs_1", json_real(p->triad_dram_gbs_1));
+    json_object_set_new(o, "triad_dram_gbs_all", json_real(p->triad_dram_gbs_all));
+    json_object_set_new(o, "copy_llc_gbs_1", json_real(p->copy_llc_gbs_1));
+    json_object_set_new(o, "copy_llc_gbs_all", json_real(p->copy_llc_gbs_all));
+    json_object_set_new(o, "triad_llc_gbs_1", json_real(p->triad_llc_gbs_1));
+    json_object_set_new(o, "triad_llc_gbs_all", json_real(p->triad_llc_gbs_all));
+    json_object_set_new(o, "llc_bytes", json_integer((json_int_t)p->llc_bytes));
+    json_object_set_new(o, "isa", json_string(p->isa));
+    json_object_set_new(o, "date", json_string(p->date));
+    return o;
+}
+
+static json_t *placement_json(const kb_placement *p)
+{
+    static const char *const binds[] = {"compact", "spread", "none", "list"};
+    json_t *o = json_object();
+    json_object_set_new(o, "label", json_string(p->label));
+    json_object_set_new(o, "threads", json_integer(p->threads));
+    json_object_set_new(o, "bind", json_string(binds[p->bind]));
+    json_t *pus = json_array();
+    for (int i = 0; i < p->cpu_count; i++) json_array_append_new(pus, json_integer(p->cpus[i]));
+    json_object_set_new(o, "pus", pus);
+    return o;
+}
+
 static json_t *context_json(const kb_run_record *rec)
 {
     kb_gb_context gc;
@@ -67,6 +100,9 @@ static json_t *context_json(const kb_run_record *rec)
     json_object_set_new(ctx, "kbench_min_time", json_real(rec->min_time));
     json_object_set_new(ctx, "kbench_cold", json_boolean(rec->cold));
     json_object_set_new(ctx, "kbench_baseline", json_string(rec->baseline));
+    json_object_set_new(ctx, "kbench_fingerprint", json_string(rec->fingerprint));
+    if (rec->topology) json_object_set(ctx, "kbench_topology", rec->topology);
+    if (rec->have_peak) json_object_set_new(ctx, "kbench_peak", peak_json(&rec->peak));
     json_t *plugins = json_array();
     for (int i = 0; i < rec->plugin_count; i++) {
         const kb_plugin_fact *p = &rec->plugins[i];
@@ -120,7 +156,17 @@ static json_t *kbench_json(const kb_result *r, const kb_run_record *rec)
     json_object_set_new(o, "params", params_json(r->c.id));
     json_object_set_new(o, "dtypes", json_string(r->c.dtypes));
     json_object_set_new(o, "threads", json_integer(r->threads));
+    if (r->placement) json_object_set_new(o, "placement", placement_json(r->placement));
     json_object_set_new(o, "cold", json_boolean(rec->cold));
+    if (r->roofline.bound > 0) {
+        json_t *rl = json_object();
+        json_object_set_new(rl, "bound", json_real(r->roofline.bound));
+        json_object_set_new(rl, "bound_unit", json_string(r->fig.flops > 0 ? "FLOP/s" : "bytes/s"));
+        json_object_set_new(rl, "memory_bound", json_boolean(r->roofline.memory_bound));
+        json_object_set_new(rl, "intensity", json_real(r->roofline.intensity));
+        if (r->roofline_pct > 0) json_object_set_new(rl, "percent", json_real(r->roofline_pct));
+        json_object_set_new(o, "roofline", rl);
+    }
     json_object_set_new(o, "flops", json_real(r->fig.flops));
     json_object_set_new(o, "bytes", json_real(r->fig.bytes));
     json_object_set_new(o, "input_sets", json_integer(r->timing.input_sets));

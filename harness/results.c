@@ -23,7 +23,7 @@ void kb_results_apply_baseline(kb_run_record *rec)
         for (int j = 0; j < rec->count; j++) {
             const kb_result *b = &rec->results[j];
             if (!b->timing.ok || b->timing.median <= 0 || !matches_baseline(rec, b)) continue;
-            if (b->c.op != r->c.op || strcmp(b->c.id, r->c.id) || b->threads != r->threads) continue;
+            if (b->c.op != r->c.op || strcmp(b->c.id, r->c.id) || b->placement != r->placement) continue;
             if (best == 0 || b->timing.median < best) best = b->timing.median;
         }
         r->speedup = best > 0 ? best / r->timing.median : 0;
@@ -39,10 +39,24 @@ int kb_results_failed(const kb_run_record *rec)
     return 0;
 }
 
+void kb_results_apply_roofline(kb_run_record *rec)
+{
+    if (!rec->have_peak) return;
+    for (int i = 0; i < rec->count; i++) {
+        kb_result *r = &rec->results[i];
+        r->roofline = kb_peak_roofline(&rec->peak, r->fig.flops, r->fig.bytes, r->threads);
+        if (!r->timing.ok || r->timing.median <= 0 || r->roofline.bound <= 0) continue;
+        double achieved = (r->fig.flops > 0 ? r->fig.flops : r->fig.bytes) / r->timing.median;
+        r->roofline_pct = achieved / r->roofline.bound * 100;
+    }
+}
+
 void kb_run_record_free(kb_run_record *rec)
 {
     for (int i = 0; i < rec->count; i++) kb_timing_free(&rec->results[i].timing);
+    if (rec->topology) json_decref(rec->topology);
     free(rec->results);
+    free(rec->placements);
     free(rec->plugins);
     memset(rec, 0, sizeof *rec);
 }

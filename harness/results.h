@@ -8,9 +8,14 @@
 #define KBENCH_HARNESS_RESULTS_H
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include "figures.h"
 #include "kb_case.h"
+#include "peak.h"
+#include "placement.h"
 #include "timing.h"
 #include "verify.h"
 
@@ -19,6 +24,7 @@ typedef struct kb_result {
     char name[400];     /* op/plugin.kernel/case/threads=N */
     char plugin[72], kernel[72];
     int threads;
+    const kb_placement *placement; /* points into the record's placements */
     kb_verdict verdict; /* PASS: timed (unless timing failed); FAIL: not timed; SKIP */
     char reason[640];   /* FAIL or SKIP: why */
     kb_check_result verify;
@@ -26,6 +32,8 @@ typedef struct kb_result {
     kb_figures fig;
     kb_timing timing;   /* timing.ok: timed */
     double speedup;     /* baseline median / this median; 0: no baseline */
+    kb_roofline roofline; /* bound for this case and placement; bound 0: no ceilings */
+    double roofline_pct;  /* achieved / bound * 100 */
 } kb_result;
 
 typedef struct kb_plugin_fact {
@@ -40,11 +48,20 @@ typedef struct kb_run_record {
     int threads, repetitions, cold;
     double min_time;
     char baseline[160]; /* --baseline, "" if none */
+    char fingerprint[32];
+    json_t *topology;    /* kb_topology_json of this machine (owned) */
+    int have_peak;
+    kb_peak peak;        /* this fingerprint's ceilings */
+    kb_placement *placements;
+    int placement_count;
     kb_plugin_fact *plugins;
     int plugin_count;
     kb_result *results;
     int count;
 } kb_run_record;
+
+/* Each timed result's share of its roofline bound. */
+void kb_results_apply_roofline(kb_run_record *rec);
 
 /* Speedups against the baseline plugin[.kernel] (best of its kernels per case). */
 void kb_results_apply_baseline(kb_run_record *rec);

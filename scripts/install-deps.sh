@@ -13,6 +13,7 @@ packages=(
   pkg-config
   libbenchmark-dev   # timing and statistics
   libjansson-dev     # result files (JSON)
+  libhwloc-dev       # topology discovery and the fingerprint
   libbenchmark-tools # google/benchmark's tools/compare.py, for the tests
   python3-scipy      # compare.py's Mann-Whitney U test
   python3-numpy

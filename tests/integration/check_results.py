@@ -8,7 +8,8 @@ import json
 import re
 import sys
 
-NAME = re.compile(r"^(softmax|attention|quantize|matmul)/[a-z0-9_-]+\.[a-z0-9_-]+/[a-z0-9_=.,>-]+/threads=[0-9]+$")
+NAME = re.compile(r"^(softmax|attention|quantize|matmul)/[a-z0-9_-]+\.[a-z0-9_-]+/[a-z0-9_=.,>-]+"
+                  r"/threads=[0-9]+,bind=(compact|spread|none|[0-9+]+)$")
 AGGREGATES = {"mean", "median", "stddev", "cv", "min"}
 
 
@@ -53,7 +54,7 @@ for i, b in enumerate(benchmarks):
     name = need(b, "name", str, where)
     run_name = need(b, "run_name", str, where)
     if not NAME.match(run_name):
-        fail(f"{where}: run_name '{run_name}' is not op/plugin.kernel/case/threads=N")
+        fail(f"{where}: run_name '{run_name}' is not op/plugin.kernel/case/threads=N,bind=B")
     run_type = need(b, "run_type", str, where)
     need(b, "repetitions", int, where)
     need(b, "threads", int, where)
@@ -62,10 +63,15 @@ for i, b in enumerate(benchmarks):
     kb = need(b, "kbench", dict, where)
     for key, types in [("op", str), ("plugin", str), ("kernel", str), ("case", str), ("params", dict),
                        ("dtypes", str), ("threads", int), ("flops", (int, float)), ("bytes", (int, float)),
-                       ("verification", dict)]:
+                       ("verification", dict), ("placement", dict)]:
         need(kb, key, types, where + ".kbench")
-    if not run_name.startswith(f"{kb['op']}/{kb['plugin']}.{kb['kernel']}/{kb['case']}/threads={kb['threads']}"):
+    pl = kb["placement"]
+    for key, types in [("label", str), ("threads", int), ("bind", str), ("pus", list)]:
+        need(pl, key, types, where + ".kbench.placement")
+    if run_name != f"{kb['op']}/{kb['plugin']}.{kb['kernel']}/{kb['case']}/{pl['label']}":
         fail(f"{where}: run_name does not match the kbench fields")
+    if pl["threads"] != kb["threads"] or (pl["bind"] != "none" and len(pl["pus"]) != pl["threads"]):
+        fail(f"{where}: placement {pl} does not match threads={kb['threads']}")
     status = need(kb["verification"], "status", str, where + ".kbench.verification")
     if b.get("error_occurred"):
         need(b, "error_message", str, where)
@@ -89,6 +95,12 @@ for i, b in enumerate(benchmarks):
             fail(f"{where}: real_time {real} is not positive")
         rate = "flop_per_second" if kb["op"] in ("matmul", "attention") else "bytes_per_second"
         need(b, rate, (int, float), where)
+        if "kbench_peak" in ctx:
+            rl = need(kb, "roofline", dict, where + ".kbench")
+            pct = need(rl, "percent", (int, float), where + ".kbench.roofline")
+            need(rl, "memory_bound", bool, where + ".kbench.roofline")
+            if not 0 < pct < 1000:
+                fail(f"{where}: roofline percent {pct}")
     elif run_type == "aggregate":
         agg = need(b, "aggregate_name", str, where)
         unit = need(b, "aggregate_unit", str, where)

@@ -58,11 +58,13 @@ int main(void)
 
     char name[400];
     kb_case c = parse_one("matmul a=f16 c=f32 m=1024 n=1024 k=1024 tb=1");
-    kb_benchmark_name(name, sizeof name, &c, "cpu", "simple", 2);
-    EXPECT(!strcmp(name, "matmul/cpu.simple/m=1024,n=1024,k=1024,a=f16,c=f32,tb/threads=2"), "name '%s'", name);
+    kb_benchmark_name(name, sizeof name, &c, "cpu", "simple", "threads=2,bind=compact");
+    EXPECT(!strcmp(name, "matmul/cpu.simple/m=1024,n=1024,k=1024,a=f16,c=f32,tb/threads=2,bind=compact"), "name '%s'",
+           name);
     c = parse_one("softmax dtype=f16 rows=7 cols=9 scale=0.5 log=1");
-    kb_benchmark_name(name, sizeof name, &c, "ref", "exact", 1);
-    EXPECT(!strcmp(name, "softmax/ref.exact/rows=7,cols=9,dtype=f16,scale=0.5,log/threads=1"), "name '%s'", name);
+    kb_benchmark_name(name, sizeof name, &c, "ref", "exact", "threads=1,bind=0+2");
+    EXPECT(!strcmp(name, "softmax/ref.exact/rows=7,cols=9,dtype=f16,scale=0.5,log/threads=1,bind=0+2"), "name '%s'",
+           name);
 
     if (failures) {
         fprintf(stderr, "test_figures: %d failed\n", failures);

@@ -1,0 +1,120 @@
+/*
+ * cmd_peak.c - `kbench peak`: measure the roofline ceilings (peak.h) and
+ * print them as a table or as JSON; --save writes the JSON atomically.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "diag.h"
+#include "peak.h"
+
+static const char usage[] =
+    "usage: kbench peak [options]\n"
+    "\n"
+    "Measure this machine's roofline ceilings: FP32 FMA GFLOP/s and STREAM copy and\n"
+    "triad GB/s with arrays far larger than the last-level cache (DRAM) and with\n"
+    "arrays totalling half of it (LLC), on one core and on all cores, each thread\n"
+    "pinned to its own CPU.  Best of several trials; a few seconds.  docs/roofline.md\n"
+    "explains the method.\n"
+    "\n"
+    "options:\n"
+    "  --threads N   threads for the all-core figures (default: the CPUs available)\n"
+    "  --json        print the JSON instead of the table\n"
+    "  --save FILE   also write the JSON to FILE (atomically)\n"
+    "  -h, --help    this text\n";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Refuse a --save path whose folder is missing or read-only now, not after
+ * the measurement. */
+static void check_writable(const char *path)
+{
+    char dir[4096];
+    if (!*path || path[strlen(path) - 1] == '/') kb_usage_error("peak: --save needs a file name, got '%s'", path);
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    if (access(dir, W_OK) != 0)
+        kb_usage_error("peak: --save %s: folder '%s' does not exist or is not writable", path, dir);
+}
+
+static void print_table(const kb_peak *p, double seconds)
+{
+    char all[32];
+    snprintf(all, sizeof all, "%d core%s", p->cores, p->cores == 1 ? "" : "s");
+    printf("kbench peak: ISA path %s, LLC %.1f MiB, measured %s\n\n", p->isa, (double)p->llc_bytes / (1 << 20),
+           p->date);
+    printf("%-24s %12s %12s\n", "ceiling", "1 core", all);
+    printf("%-24s %12.1f %12.1f\n", "FP32 FMA GFLOP/s", p->fma_gflops_1, p->fma_gflops_all);
+    printf("%-24s %12.1f %12.1f\n", "copy DRAM GB/s", p->copy_dram_gbs_1, p->copy_dram_gbs_all);
+    printf("%-24s %12.1f %12.1f\n", "triad DRAM GB/s", p->triad_dram_gbs_1, p->triad_dram_gbs_all);
+    printf("%-24s %12.1f %12.1f\n", "copy LLC GB/s", p->copy_llc_gbs_1, p->copy_llc_gbs_all);
+    printf("%-24s %12.1f %12.1f\n", "triad LLC GB/s", p->triad_llc_gbs_1, p->triad_llc_gbs_all);
+    printf("\nGB/s = 1e9 bytes/s, counted as STREAM does (copy 16, triad 24 bytes per element).\n");
+    printf("took %.1f s\n", seconds);
+}
+
+int kb_cmd_peak(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"threads", required_argument, NULL, 't'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"save", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int threads = 0, json = 0;
+    const char *save = NULL;
+    int avail = kb_online_cpus();
+    opterr = 0;
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'h': fputs(usage, stdout); return KB_EXIT_OK;
+        case 't': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 1 || v > avail)
+                kb_usage_error("peak: --threads needs an integer in [1, %d] (the CPUs available), got '%s'", avail,
+                               optarg);
+            threads = (int)v;
+            break;
+        }
+        case 'j': json = 1; break;
+        case 's': check_writable(optarg); save = optarg; break;
+        case ':': kb_usage_error("peak: option '%s' needs a value", argv[optind - 1]);
+        default:
+            if (optopt) kb_usage_error("peak: unknown option '-%c' (see kbench peak --help)", optopt);
+            kb_usage_error("peak: unknown option '%s' (see kbench peak --help)", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) kb_usage_error("peak: unexpected argument '%s' (see kbench peak --help)", argv[optind]);
+
+    kb_peak p;
+    char err[256];
+    double t0 = now();
+    if (kb_peak_measure(&p, threads, err, sizeof err)) kb_usage_error("peak: %s", err);
+    double seconds = now() - t0;
+    if (save && kb_peak_save(&p, save, err, sizeof err)) kb_usage_error("peak: %s", err);
+    if (json) {
+        if (kb_peak_save(&p, "-", err, sizeof err)) kb_usage_error("peak: %s", err);
+    } else {
+        print_table(&p, seconds);
+        if (save) printf("saved %s\n", save);
+    }
+    return KB_EXIT_OK;
+}

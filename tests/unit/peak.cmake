@@ -1,0 +1,5 @@
+# kbench peak: the roofline formula, the JSON file, the kernels, and one quick
+# real measurement checked for sanity only.  Included from tests/unit/CMakeLists.txt.
+add_executable(test_peak ${CMAKE_CURRENT_LIST_DIR}/test_peak.c)
+target_link_libraries(test_peak PRIVATE kbench_core)
+add_test(NAME unit.peak COMMAND test_peak)
