@@ -255,12 +255,12 @@ static void test_measure(void)
     EXPECT(!strcmp(p.isa, "avx2+fma") || !strcmp(p.isa, "scalar"), "isa '%s'", p.isa);
     EXPECT(p.date[0] && !p.fingerprint[0], "date '%s' fingerprint '%s'", p.date, p.fingerprint);
     EXPECT(p.fma_gflops_1 > 1, "fma %.3f GFLOP/s", p.fma_gflops_1);
-    EXPECT(p.fma_gflops_all >= 0.5 * p.fma_gflops_1, "fma all %.3f vs one %.3f", p.fma_gflops_all, p.fma_gflops_1);
+    EXPECT(p.fma_gflops_all >= 0.25 * p.fma_gflops_1, "fma all %.3f vs one %.3f", p.fma_gflops_all, p.fma_gflops_1);
     double one[] = {p.copy_dram_gbs_1, p.triad_dram_gbs_1, p.copy_llc_gbs_1, p.triad_llc_gbs_1};
     double all[] = {p.copy_dram_gbs_all, p.triad_dram_gbs_all, p.copy_llc_gbs_all, p.triad_llc_gbs_all};
     for (int i = 0; i < 4; i++) {
         EXPECT(one[i] > 0.5, "bandwidth %d: %.3f GB/s", i, one[i]);
-        EXPECT(all[i] >= 0.5 * one[i], "bandwidth %d: all %.3f vs one %.3f", i, all[i], one[i]);
+        EXPECT(all[i] >= 0.25 * one[i], "bandwidth %d: all %.3f vs one %.3f", i, all[i], one[i]);
     }
     /* One thread asked for: the all figures are the single ones. */
     rc = kb_peak_measure_quick(&p, 1, err, sizeof err);
