@@ -12,8 +12,14 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "devices.h"
 #include "diag.h"
+#include "discover.h"
+#include "load.h"
 #include "peak.h"
+#include "peak_device.h"
+#include "store.h"
+#include "topology.h"
 
 static const char usage[] =
     "usage: kbench peak [options]\n"
@@ -21,13 +27,18 @@ static const char usage[] =
     "Measure this machine's roofline ceilings: FP32 FMA GFLOP/s and STREAM copy and\n"
     "triad GB/s with arrays far larger than the last-level cache (DRAM) and with\n"
     "arrays totalling half of it (LLC), on one core and on all cores, each thread\n"
-    "pinned to its own CPU.  Best of several trials; a few seconds.  docs/roofline.md\n"
-    "explains the method.\n"
+    "pinned to its own CPU.  Best of several trials; a few seconds.  Then each\n"
+    "available device plugin's device: bandwidth from its copy hook, matrix\n"
+    "throughput from its fastest f16 matmul kernel.  docs/roofline.md explains the method.\n"
     "\n"
     "options:\n"
     "  --threads N   threads for the all-core figures (default: the CPUs available)\n"
     "  --json        print the JSON instead of the table\n"
     "  --save FILE   also write the JSON to FILE (atomically)\n"
+    "  --store       also write it to RESULTS-DIR/<fingerprint>/peak.json, where\n"
+    "                `kbench run` looks for this machine's ceilings\n"
+    "  --results-dir DIR  the results store for --store (default: results)\n"
+    "  --plugin PATH also load this plugin file (repeatable), to measure its device\n"
     "  -h, --help    this text\n";
 
 static double now(void)
@@ -65,6 +76,14 @@ static void print_table(const kb_peak *p, double seconds)
     printf("%-24s %12.1f %12.1f\n", "copy LLC GB/s", p->copy_llc_gbs_1, p->copy_llc_gbs_all);
     printf("%-24s %12.1f %12.1f\n", "triad LLC GB/s", p->triad_llc_gbs_1, p->triad_llc_gbs_all);
     printf("\nGB/s = 1e9 bytes/s, counted as STREAM does (copy 16, triad 24 bytes per element).\n");
+    for (int i = 0; i < p->device_count; i++) {
+        const kb_device_peak *d = &p->devices[i];
+        printf("device %s (%s): copy %.1f GB/s, f16 matmul %.1f GFLOP/s%s%s%s\n", d->plugin,
+               d->name[0] ? d->name : "no device_info", d->copy_gbs, d->matmul_gflops,
+               d->matmul_kernel[0] ? " (kernel " : "", d->matmul_kernel, d->matmul_kernel[0] ? ")" : "");
+        if (d->note[0]) printf("  note: %s\n", d->note);
+    }
+    if (!p->device_count) printf("no available device plugin: no device ceilings\n");
     printf("took %.1f s\n", seconds);
 }
 
@@ -73,10 +92,13 @@ int kb_cmd_peak(int argc, char **argv)
     static const struct option longopts[] = {{"threads", required_argument, NULL, 't'},
                                              {"json", no_argument, NULL, 'j'},
                                              {"save", required_argument, NULL, 's'},
+                                             {"store", no_argument, NULL, 'S'},
+                                             {"results-dir", required_argument, NULL, 'R'},
+                                             {"plugin", required_argument, NULL, 'p'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
-    int threads = 0, json = 0;
-    const char *save = NULL;
+    int threads = 0, json = 0, store = 0, npaths = 0;
+    const char *save = NULL, *results_dir = "results", *paths[KB_MAX_PLUGIN_ARGS];
     int avail = kb_online_cpus();
     opterr = 0;
     optind = 1;
@@ -96,6 +118,12 @@ int kb_cmd_peak(int argc, char **argv)
         }
         case 'j': json = 1; break;
         case 's': check_writable(optarg); save = optarg; break;
+        case 'S': store = 1; break;
+        case 'R': results_dir = optarg; break;
+        case 'p':
+            if (npaths == KB_MAX_PLUGIN_ARGS) kb_usage_error("peak: too many --plugin options");
+            paths[npaths++] = optarg;
+            break;
         case ':': kb_usage_error("peak: option '%s' needs a value", argv[optind - 1]);
         default:
             if (optopt) kb_usage_error("peak: unknown option '-%c' (see kbench peak --help)", optopt);
@@ -107,14 +135,36 @@ int kb_cmd_peak(int argc, char **argv)
     kb_peak p;
     char err[256];
     double t0 = now();
+    kb_topology *topo;
+    if (kb_topology_load(&topo, NULL, err, sizeof err)) kb_usage_error("peak: hardware topology: %s", err);
+    char store_path[4200] = "";
+    if (store) {
+        char dir[4100];
+        if (kb_store_dir(results_dir, kb_topology_fingerprint(topo), dir, sizeof dir, err, sizeof err))
+            kb_usage_error("peak: --store: %s", err);
+        snprintf(store_path, sizeof store_path, "%s/peak.json", dir);
+    }
     if (kb_peak_measure(&p, threads, err, sizeof err)) kb_usage_error("peak: %s", err);
+    snprintf(p.fingerprint, sizeof p.fingerprint, "%s", kb_topology_fingerprint(topo));
+    kb_topology_free(topo);
+    kb_found found;
+    kb_registry reg;
+    if (kb_discover(paths, npaths, &found) || kb_registry_load(&found, threads ? threads : avail, &reg))
+        kb_usage_error("out of memory");
+    for (int i = 0; i < reg.error_count; i++) kb_warn("%s", reg.errors[i]);
+    kb_device_fact devs[KB_MAX_DEVICES];
+    kb_peak_measure_devices(&p, devs, kb_collect_devices(&reg, devs, KB_MAX_DEVICES), &reg);
+    kb_registry_free(&reg);
+    kb_found_free(&found);
     double seconds = now() - t0;
     if (save && kb_peak_save(&p, save, err, sizeof err)) kb_usage_error("peak: %s", err);
+    if (store && kb_peak_save(&p, store_path, err, sizeof err)) kb_usage_error("peak: %s", err);
     if (json) {
         if (kb_peak_save(&p, "-", err, sizeof err)) kb_usage_error("peak: %s", err);
     } else {
         print_table(&p, seconds);
         if (save) printf("saved %s\n", save);
+        if (store) printf("stored %s\n", store_path);
     }
     return KB_EXIT_OK;
 }

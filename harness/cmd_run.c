@@ -16,7 +16,9 @@
 #include "plan.h"
 #include "results.h"
 #include "suite.h"
+#include "devices.h"
 #include "peak.h"
+#include "peak_device.h"
 #include "placement.h"
 #include "store.h"
 #include "timing.h"
@@ -125,6 +127,14 @@ static void record_plugins(kb_run_record *rec, const kb_registry *reg)
     }
 }
 
+/* The PCI bus id a device plugin reported, or NULL. */
+static const char *device_bus_id(const kb_device_fact *d, int n, const char *plugin)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(d[i].plugin, plugin) && d[i].has_info && d[i].info.pci_bus_id[0]) return d[i].info.pci_bus_id;
+    return NULL;
+}
+
 static void check_baseline(const kb_options *o, kb_registry *reg)
 {
     if (!o->baseline) return;
@@ -145,7 +155,8 @@ static void check_baseline(const kb_options *o, kb_registry *reg)
 
 /* The ceilings for this fingerprint: <results-dir>/<fp>/peak.json; with
  * --save, measured and stored when missing. */
-static void load_ceilings(kb_run_record *rec, const kb_options *o, int cores, const char *store_dir)
+static void load_ceilings(kb_run_record *rec, const kb_options *o, int cores, const char *store_dir,
+                          const kb_registry *reg)
 {
     char path[4200], err[512];
     snprintf(path, sizeof path, "%s/%s/peak.json", o->results_dir, rec->fingerprint);
@@ -165,6 +176,8 @@ static void load_ceilings(kb_run_record *rec, const kb_options *o, int cores, co
         return;
     }
     snprintf(rec->peak.fingerprint, sizeof rec->peak.fingerprint, "%s", rec->fingerprint);
+    kb_device_fact devs[KB_MAX_DEVICES];
+    kb_peak_measure_devices(&rec->peak, devs, kb_collect_devices(reg, devs, KB_MAX_DEVICES), reg);
     rec->have_peak = 1;
     fprintf(stderr, "kbench: ceilings measured in %.1f s\n", now() - t0);
     snprintf(path, sizeof path, "%s/peak.json", store_dir);
@@ -236,7 +249,7 @@ int kb_cmd_run(int argc, char **argv)
     char store_dir[4200] = "";
     if (o.save && kb_store_dir(o.results_dir, rec.fingerprint, store_dir, sizeof store_dir, err, sizeof err))
         kb_usage_error("run: --save: %s", err);
-    load_ceilings(&rec, &o, kb_topology_cores(topo), o.save ? store_dir : NULL);
+    load_ceilings(&rec, &o, kb_topology_cores(topo), o.save ? store_dir : NULL, &reg);
     kb_measurement_warnings(o.repetitions, o.baseline != NULL);
 
     enum { MAX_TARGETS = 256 };
@@ -250,13 +263,19 @@ int kb_cmd_run(int argc, char **argv)
 
     kb_verify_options vo = {o.seed, o.trials, 1e9, 0};
     kb_timing_options to = {o.repetitions, o.min_time, o.warmup, o.cold, o.seed};
-    int tty = isatty(2), done = 0, cap = 0, oracle_failed = 0;
+    int tty = isatty(2), done = 0, cap = 0, oracle_failed = 0, ndev = 0;
+    kb_device_fact devs[KB_MAX_DEVICES];
     double t0 = now();
     for (int pi = 0; pi < rec.placement_count; pi++) {
         const kb_placement *pl = &rec.placements[pi];
         if (kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
         if (kb_registry_set_placement(&reg, pl->threads, pl->cpus, pl->cpu_count))
             kb_usage_error("out of memory");
+        ndev = kb_collect_devices(&reg, devs, KB_MAX_DEVICES);
+        if (pi == 0) {
+            if (rec.devices) json_decref(rec.devices);
+            rec.devices = kb_devices_json(devs, ndev);
+        }
         for (int ci = 0; ci < suite.count; ci++) {
             const kb_case *c = &suite.cases[ci];
             int n = kb_plan_targets(&o, &reg, c, 0, targets, MAX_TARGETS);
@@ -288,6 +307,7 @@ int kb_cmd_run(int argc, char **argv)
                 r->verified_rows = sampled;
                 r->rows = kb_case_output_rows(c);
                 r->fig = kb_case_figures(c);
+                r->on_device = strcmp(t->plugin->desc->backend, KB_BACKEND_HOST) != 0;
                 if (o.verbose || t->verdict == KB_VERDICT_FAIL) {
                     static const char *const v[] = {"PASS", "FAIL", "SKIP"};
                     if (tty) fprintf(stderr, "\r\033[K");
@@ -298,8 +318,13 @@ int kb_cmd_run(int argc, char **argv)
                 if (t->verdict == KB_VERDICT_PASS) {
                     snprintf(what, sizeof what, "time %s", r->name);
                     progress(tty, done, total, what, t0);
+                    /* A device plugin's host thread launches from the PUs nearest its device. */
+                    const char *bus = device_bus_id(devs, ndev, r->plugin);
+                    int moved = bus && kb_bind_near_pci(hw, bus, r->host_pus, sizeof r->host_pus, err, sizeof err) == 0;
+                    if (bus && !moved) kb_warn("%s: %s", r->plugin, err);
                     if (kb_time_kernel(t->plugin, t->kernel, c, r->name, &to, &r->timing))
                         kb_usage_error("run: %s: %s", r->name, r->timing.error);
+                    if (moved && kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
                 }
                 done++;
             }

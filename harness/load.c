@@ -31,7 +31,7 @@ static int why_fail(char *why, size_t n, const char *fmt, ...)
 static int device_hooks_count(const kb_device_hooks *d)
 {
     return !!d->alloc + !!d->free + !!d->upload + !!d->download + !!d->synchronize +
-           !!d->timer_start + !!d->timer_stop + !!d->flush_cache;
+           !!d->timer_start + !!d->timer_stop + !!d->flush_cache + !!d->device_info + !!d->copy;
 }
 
 int kb_validate_descriptor(const kb_plugin *p, char *why, size_t n)

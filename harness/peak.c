@@ -483,11 +483,14 @@ kb_roofline kb_peak_roofline(const kb_peak *p, double flops, double bytes, int t
     X(fma_gflops_1) X(fma_gflops_all) X(copy_dram_gbs_1) X(copy_dram_gbs_all) X(triad_dram_gbs_1)       \
     X(triad_dram_gbs_all) X(copy_llc_gbs_1) X(copy_llc_gbs_all) X(triad_llc_gbs_1) X(triad_llc_gbs_all)
 
-static int write_json(FILE *f, void *user, char *err, size_t err_len)
+json_t *kb_peak_json(const kb_peak *p, char *err, size_t err_len)
 {
-    const kb_peak *p = user;
     json_t *o = json_object();
     int bad = !o;
+    if (bad) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
     bad |= json_object_set_new(o, "kbench_peak", json_integer(1));
     bad |= json_object_set_new(o, "fingerprint", json_string(p->fingerprint));
     bad |= json_object_set_new(o, "date", json_string(p->date));
@@ -498,13 +501,38 @@ static int write_json(FILE *f, void *user, char *err, size_t err_len)
     if (!bad && !isfinite(p->name)) {                                                                   \
         snprintf(err, err_len, "%s is not a finite number", #name);                                     \
         json_decref(o);                                                                                 \
-        return -1;                                                                                      \
+        return NULL;                                                                                    \
     }                                                                                                   \
     bad |= json_object_set_new(o, #name, json_real(p->name));
     FIGURES(PUT)
 #undef PUT
-    if (bad || json_dumpf(o, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 || fputc('\n', f) == EOF) {
-        snprintf(err, err_len, "%s", bad ? "out of memory" : "write failed");
+    json_t *devs = json_array();
+    for (int i = 0; i < p->device_count && devs; i++) {
+        const kb_device_peak *d = &p->devices[i];
+        json_t *x = json_object();
+        json_object_set_new(x, "plugin", json_string(d->plugin));
+        json_object_set_new(x, "name", json_string(d->name));
+        json_object_set_new(x, "copy_gbs", json_real(isfinite(d->copy_gbs) ? d->copy_gbs : 0));
+        json_object_set_new(x, "matmul_gflops", json_real(isfinite(d->matmul_gflops) ? d->matmul_gflops : 0));
+        json_object_set_new(x, "matmul_kernel", json_string(d->matmul_kernel));
+        json_object_set_new(x, "note", json_string(d->note));
+        json_array_append_new(devs, x);
+    }
+    bad |= json_object_set_new(o, "devices", devs);
+    if (bad) {
+        snprintf(err, err_len, "out of memory");
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int write_json(FILE *f, void *user, char *err, size_t err_len)
+{
+    json_t *o = kb_peak_json(user, err, err_len);
+    if (!o) return -1;
+    if (json_dumpf(o, f, JSON_INDENT(2) | JSON_REAL_PRECISION(17)) != 0 || fputc('\n', f) == EOF) {
+        snprintf(err, err_len, "write failed");
         json_decref(o);
         return -1;
     }
@@ -588,9 +616,56 @@ int kb_peak_load(kb_peak *p, const char *path, char *err, size_t err_len)
     q.name = json_number_value(v);
     FIGURES(GET)
 #undef GET
+    json_t *devs = json_object_get(o, "devices"); /* optional: files from before devices were measured */
+    if (devs && !json_is_array(devs)) {
+        snprintf(err, err_len, "%s: \"devices\" is not an array", path);
+        goto out;
+    }
+    for (size_t i = 0; devs && i < json_array_size(devs) && q.device_count < KB_PEAK_MAX_DEVICES; i++) {
+        json_t *x = json_array_get(devs, i);
+        kb_device_peak *d = &q.devices[q.device_count];
+        json_t *cg = json_object_get(x, "copy_gbs"), *mg = json_object_get(x, "matmul_gflops");
+        if (!json_is_object(x) || get_string(x, "plugin", d->plugin, sizeof d->plugin, 1, path, err, err_len) ||
+            get_string(x, "name", d->name, sizeof d->name, 0, path, err, err_len) ||
+            get_string(x, "matmul_kernel", d->matmul_kernel, sizeof d->matmul_kernel, 0, path, err, err_len) ||
+            get_string(x, "note", d->note, sizeof d->note, 0, path, err, err_len) || !json_is_number(cg) ||
+            !json_is_number(mg)) {
+            if (!json_is_object(x) || !json_is_number(cg) || !json_is_number(mg))
+                snprintf(err, err_len, "%s: devices[%zu] is not {plugin, copy_gbs, matmul_gflops, ...}", path, i);
+            goto out;
+        }
+        d->copy_gbs = json_number_value(cg);
+        d->matmul_gflops = json_number_value(mg);
+        q.device_count++;
+    }
     *p = q;
     rc = 0;
 out:
     json_decref(o);
     return rc;
+}
+
+kb_roofline kb_peak_device_roofline(const kb_device_peak *d, double flops, double bytes)
+{
+    kb_roofline r = {0, 0, bytes > 0 ? flops / bytes : 0};
+    double mem = d->copy_gbs * 1e9, comp = d->matmul_gflops * 1e9;
+    if (flops <= 0) {
+        r.bound = mem;
+        r.memory_bound = 1;
+        return r;
+    }
+    if (comp <= 0) return r; /* no compute ceiling: no bound */
+    r.bound = comp;
+    if (mem > 0 && r.intensity * mem < comp) {
+        r.bound = r.intensity * mem;
+        r.memory_bound = 1;
+    }
+    return r;
+}
+
+const kb_device_peak *kb_peak_device(const kb_peak *p, const char *plugin)
+{
+    for (int i = 0; i < p->device_count; i++)
+        if (!strcmp(p->devices[i].plugin, plugin)) return &p->devices[i];
+    return NULL;
 }

@@ -9,6 +9,20 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
+/* One device plugin's ceilings, measured through its own hooks and kernels
+ * (peak_device.c). */
+typedef struct kb_device_peak {
+    char plugin[72], name[128];
+    double copy_gbs;         /* device-to-device copy hook: bytes read + written per second / 1e9; 0: not measured */
+    double matmul_gflops;    /* the plugin's best f16 x f16 -> f32 matmul kernel at 4096^3; 0: not measured */
+    char matmul_kernel[72];  /* which kernel that was */
+    char note[160];          /* why a figure is missing */
+} kb_device_peak;
+
+#define KB_PEAK_MAX_DEVICES 8
+
 typedef struct kb_peak {
     char fingerprint[32];      /* filled by the caller; "" if unknown */
     int cores;                 /* threads used for the "all" figures */
@@ -18,6 +32,8 @@ typedef struct kb_peak {
     size_t llc_bytes;
     char isa[32];              /* "avx2+fma" or "scalar" */
     char date[40];
+    int device_count;          /* device plugins measured (kb_peak_measure_devices) */
+    kb_device_peak devices[KB_PEAK_MAX_DEVICES];
 } kb_peak;
 
 /* Measure the ceilings with `cores` threads for the "all" figures (<= 0: every
@@ -30,6 +46,9 @@ int kb_peak_measure(kb_peak *out, int cores, char *err, size_t err_len);
  * check for tests (a second or so), not a ceiling. */
 int kb_peak_measure_quick(kb_peak *out, int cores, char *err, size_t err_len);
 
+/* The JSON object kb_peak_save writes (NULL with a message on failure). */
+json_t *kb_peak_json(const kb_peak *p, char *err, size_t err_len);
+
 /* path "-": the JSON goes to stdout instead of a file. */
 int kb_peak_save(const kb_peak *p, const char *path, char *err, size_t err_len);  /* JSON, atomically (kb_write_file_atomic) */
 int kb_peak_load(kb_peak *p, const char *path, char *err, size_t err_len);       /* 0 ok; -1 missing or malformed, with a one-line message */
@@ -41,6 +60,13 @@ int kb_peak_load(kb_peak *p, const char *path, char *err, size_t err_len);      
    flops == 0 (softmax, quantize): the memory ceiling in bytes/s is the bound. */
 typedef struct kb_roofline { double bound; int memory_bound; double intensity; } kb_roofline;  /* bound: FLOP/s, or bytes/s when flops == 0 */
 kb_roofline kb_peak_roofline(const kb_peak *p, double flops, double bytes, int threads);
+
+/* A device plugin's roofline: compute ceiling matmul_gflops, memory ceiling
+ * copy_gbs; bound 0 when the figure the case needs was not measured. */
+kb_roofline kb_peak_device_roofline(const kb_device_peak *d, double flops, double bytes);
+
+/* The ceilings of device plugin `plugin`, or NULL. */
+const kb_device_peak *kb_peak_device(const kb_peak *p, const char *plugin);
 
 /*
  * Internal: the inner loops (peak_kernels.c), kept apart from the

@@ -200,3 +200,19 @@ int kb_placement_bind(const kb_placement *p, hwloc_topology_t topo, hwloc_const_
     hwloc_bitmap_free(set);
     return rc;
 }
+
+int kb_bind_near_pci(hwloc_topology_t topo, const char *bus_id, char *where, size_t where_len, char *err,
+                     size_t err_len)
+{
+    hwloc_obj_t dev = hwloc_get_pcidev_by_busidstring(topo, bus_id);
+    if (!dev) return fail(err, err_len, "PCI device %s is not in hwloc's view of this machine", bus_id);
+    hwloc_obj_t near = hwloc_get_non_io_ancestor_obj(topo, dev);
+    if (!near || !near->cpuset) return fail(err, err_len, "PCI device %s has no CPU locality", bus_id);
+    if (hwloc_set_cpubind(topo, near->cpuset, HWLOC_CPUBIND_THREAD) != 0)
+        return fail(err, err_len, "cannot bind near PCI device %s: %s", bus_id, strerror(errno));
+    char *list = NULL;
+    hwloc_bitmap_list_asprintf(&list, near->cpuset);
+    snprintf(where, where_len, "PUs %s", list ? list : "?");
+    free(list);
+    return 0;
+}

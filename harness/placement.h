@@ -61,4 +61,12 @@ int kb_placement_resolve(const kb_placement_spec *spec, hwloc_topology_t topo, h
 int kb_placement_bind(const kb_placement *p, hwloc_topology_t topo, hwloc_const_cpuset_t original, char *err,
                       size_t err_len);
 
+
+
+/* Bind the calling thread to the PUs nearest the PCI device `bus_id`
+ * ("0000:65:00.0"): the CPU set of its first non-I/O ancestor in hwloc's
+ * tree, the host thread of a device plugin then launches from the device's
+ * own socket.  Returns 0, or -1 with a message (device not seen by hwloc). */
+int kb_bind_near_pci(hwloc_topology_t topo, const char *bus_id, char *where, size_t where_len, char *err,
+                     size_t err_len);
 #endif

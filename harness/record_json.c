@@ -28,26 +28,6 @@ static const char *verdict_name(kb_verdict v)
     return v == KB_VERDICT_PASS ? "PASS" : v == KB_VERDICT_FAIL ? "FAIL" : "SKIP";
 }
 
-static json_t *peak_json(const kb_peak *p)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "cores", json_integer(p->cores));
-    json_object_set_new(o, "fma_gflops_1", json_real(p->fma_gflops_1));
-    json_object_set_new(o, "fma_gflops_all", json_real(p->fma_gflops_all));
-    json_object_set_new(o, "copy_dram_gbs_1", json_real(p->copy_dram_gbs_1));
-    json_object_set_new(o, "copy_dram_gbs_all", json_real(p->copy_dram_gbs_all));
-    json_object_set_new(o, "triad_dram_gbs_1", json_real(p->triad_dram_gbs_1));
-    json_object_set_new(o, "triad_dram_gbs_all", json_real(p->triad_dram_gbs_all));
-    json_object_set_new(o, "copy_llc_gbs_1", json_real(p->copy_llc_gbs_1));
-    json_object_set_new(o, "copy_llc_gbs_all", json_real(p->copy_llc_gbs_all));
-    json_object_set_new(o, "triad_llc_gbs_1", json_real(p->triad_llc_gbs_1));
-    json_object_set_new(o, "triad_llc_gbs_all", json_real(p->triad_llc_gbs_all));
-    json_object_set_new(o, "llc_bytes", json_integer((json_int_t)p->llc_bytes));
-    json_object_set_new(o, "isa", json_string(p->isa));
-    json_object_set_new(o, "date", json_string(p->date));
-    return o;
-}
-
 static json_t *placement_json(const kb_placement *p)
 {
     static const char *const binds[] = {"compact", "spread", "none", "list"};
@@ -102,7 +82,10 @@ static json_t *context_json(const kb_run_record *rec)
     json_object_set_new(ctx, "kbench_baseline", json_string(rec->baseline));
     json_object_set_new(ctx, "kbench_fingerprint", json_string(rec->fingerprint));
     if (rec->topology) json_object_set(ctx, "kbench_topology", rec->topology);
-    if (rec->have_peak) json_object_set_new(ctx, "kbench_peak", peak_json(&rec->peak));
+    if (rec->devices) json_object_set(ctx, "kbench_devices", rec->devices);
+    char perr[128];
+    json_t *peak = rec->have_peak ? kb_peak_json(&rec->peak, perr, sizeof perr) : NULL;
+    if (peak) json_object_set_new(ctx, "kbench_peak", peak);
     json_t *plugins = json_array();
     for (int i = 0; i < rec->plugin_count; i++) {
         const kb_plugin_fact *p = &rec->plugins[i];
@@ -157,6 +140,7 @@ static json_t *kbench_json(const kb_result *r, const kb_run_record *rec)
     json_object_set_new(o, "dtypes", json_string(r->c.dtypes));
     json_object_set_new(o, "threads", json_integer(r->threads));
     if (r->placement) json_object_set_new(o, "placement", placement_json(r->placement));
+    if (r->host_pus[0]) json_object_set_new(o, "host_thread_near_device", json_string(r->host_pus));
     json_object_set_new(o, "cold", json_boolean(rec->cold));
     if (r->roofline.bound > 0) {
         json_t *rl = json_object();

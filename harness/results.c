@@ -44,7 +44,10 @@ void kb_results_apply_roofline(kb_run_record *rec)
     if (!rec->have_peak) return;
     for (int i = 0; i < rec->count; i++) {
         kb_result *r = &rec->results[i];
-        r->roofline = kb_peak_roofline(&rec->peak, r->fig.flops, r->fig.bytes, r->threads);
+        const kb_device_peak *dev = kb_peak_device(&rec->peak, r->plugin);
+        if (dev) r->roofline = kb_peak_device_roofline(dev, r->fig.flops, r->fig.bytes);
+        else if (!r->on_device) r->roofline = kb_peak_roofline(&rec->peak, r->fig.flops, r->fig.bytes, r->threads);
+        else continue; /* a device plugin without measured ceilings: no bound, not the CPU's */
         if (!r->timing.ok || r->timing.median <= 0 || r->roofline.bound <= 0) continue;
         double achieved = (r->fig.flops > 0 ? r->fig.flops : r->fig.bytes) / r->timing.median;
         r->roofline_pct = achieved / r->roofline.bound * 100;
@@ -55,6 +58,7 @@ void kb_run_record_free(kb_run_record *rec)
 {
     for (int i = 0; i < rec->count; i++) kb_timing_free(&rec->results[i].timing);
     if (rec->topology) json_decref(rec->topology);
+    if (rec->devices) json_decref(rec->devices);
     free(rec->results);
     free(rec->placements);
     free(rec->plugins);

@@ -34,6 +34,8 @@ typedef struct kb_result {
     double speedup;     /* baseline median / this median; 0: no baseline */
     kb_roofline roofline; /* bound for this case and placement; bound 0: no ceilings */
     double roofline_pct;  /* achieved / bound * 100 */
+    char host_pus[64];    /* device plugins: the PUs near the device the host thread ran on; "" otherwise */
+    int on_device;        /* the plugin's backend is not host */
 } kb_result;
 
 typedef struct kb_plugin_fact {
@@ -50,6 +52,7 @@ typedef struct kb_run_record {
     char baseline[160]; /* --baseline, "" if none */
     char fingerprint[32];
     json_t *topology;    /* kb_topology_json of this machine (owned) */
+    json_t *devices;     /* kb_devices_json of the device plugins (owned) */
     int have_peak;
     kb_peak peak;        /* this fingerprint's ceilings */
     kb_placement *placements;

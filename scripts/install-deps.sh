@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev   # timing and statistics
   libjansson-dev     # result files (JSON)
   libhwloc-dev       # topology discovery and the fingerprint
+  hwloc-nox          # lstopo, to draw a stored topology.xml (and for the tests)
   libbenchmark-tools # google/benchmark's tools/compare.py, for the tests
   python3-scipy      # compare.py's Mann-Whitney U test
   python3-numpy

@@ -90,9 +90,23 @@ typedef struct kb_kernel {
                      void *stream, char *err, size_t err_len);
 } kb_kernel;
 
+/* What a device plugin says about its device (device_info hook).  kbench
+ * records it with results and uses pci_bus_id to run its host thread on the
+ * CPUs nearest the device. */
+typedef struct kb_device_info {
+    uint32_t struct_size;     /* sizeof(kb_device_info) as the harness built it */
+    char name[128];           /* "NVIDIA H100 80GB HBM3" */
+    char driver[64];          /* "CUDA driver 13.0, runtime 13.0" */
+    char pci_bus_id[32];      /* "0000:65:00.0" (domain:bus:device.function); "" if not on PCI */
+    uint64_t memory_bytes;    /* device memory */
+    uint64_t l2_bytes;        /* last-level cache of the device */
+    int32_t multiprocessors;  /* SMs / compute units */
+    int32_t reserved_;
+} kb_device_info;
+
 /* Memory hooks for plugins whose tensors do not live in host memory.
  * Host plugins leave every pointer NULL.  Device plugins fill all of them
- * except flush_cache, which is optional. */
+ * except flush_cache, device_info and copy, which are optional. */
 typedef struct kb_device_hooks {
     kb_status (*alloc)(void *plugin_ctx, size_t bytes, void **ptr, char *err, size_t err_len);
     void (*free)(void *plugin_ctx, void *ptr);
@@ -110,6 +124,13 @@ typedef struct kb_device_hooks {
     /* Evict the device's caches (e.g. write a buffer larger than L2), for
      * cold-cache timing.  Optional. */
     kb_status (*flush_cache)(void *plugin_ctx, void *stream, char *err, size_t err_len);
+    /* Fill *info (the harness zeroes it and sets struct_size).  Optional. */
+    kb_status (*device_info)(void *plugin_ctx, kb_device_info *info, char *err, size_t err_len);
+    /* Device-to-device copy of `bytes`, enqueued on `stream`: kbench peak
+     * times it (with the event timer) for the device's memory bandwidth
+     * ceiling.  Optional. */
+    kb_status (*copy)(void *plugin_ctx, void *dst_device, const void *src_device, size_t bytes, void *stream,
+                      char *err, size_t err_len);
 } kb_device_hooks;
 
 /* The plugin descriptor. */

@@ -121,6 +121,31 @@ static kb_status timer_stop(void *ctx, void *stream, double *seconds, char *err,
     return KB_OK;
 }
 
+/* Facts a real plugin reads from its driver; the PCI bus id is the VM's
+ * first PCI device, so the harness's binding near a device is exercised. */
+static kb_status info(void *ctx, kb_device_info *out, char *err, size_t n)
+{
+    (void)ctx; (void)err; (void)n;
+    snprintf(out->name, sizeof out->name, "simulated device");
+    snprintf(out->driver, sizeof out->driver, "sim 1.0");
+    snprintf(out->pci_bus_id, sizeof out->pci_bus_id, "%s", getenv("KB_SIM_PCI_BUS_ID") ? getenv("KB_SIM_PCI_BUS_ID") : "");
+    out->memory_bytes = 1ull << 30;
+    out->l2_bytes = 4u << 20;
+    out->multiprocessors = 2;
+    return KB_OK;
+}
+
+static kb_status dev_copy(void *ctx, void *dst, const void *src, size_t bytes, void *stream, char *err, size_t n)
+{
+    (void)ctx; (void)stream;
+    if (!is_device(dst) || !is_device(src)) {
+        snprintf(err, n, "copy with a pointer that is not a device allocation");
+        return KB_ERR_INVALID;
+    }
+    memcpy(dst, src, bytes);
+    return KB_OK;
+}
+
 static kb_status supports(void *ctx, const kb_problem *p, char *why, size_t n)
 {
     (void)ctx;
@@ -171,7 +196,7 @@ static const kb_plugin plugin = {
     KB_ABI_VERSION, sizeof(kb_plugin), SIM_NAME, "1.0", "sim",
     "test plugin: host memory behind the device hooks",
     init, fini,
-    {dev_alloc, dev_free, upload, download, sync, timer_start, timer_stop, NULL},
+    {dev_alloc, dev_free, upload, download, sync, timer_start, timer_stop, NULL, info, dev_copy},
     1, kernels,
 };
 
