@@ -41,9 +41,7 @@ static double parse_seconds(const kb_options *o, const char *opt, const char *va
     return v;
 }
 
-/* Refuse an output path whose folder is missing or read-only now, not after
- * a long run. */
-static const char *check_writable(const kb_options *o, const char *opt, const char *path)
+const char *kb_check_writable(const char *command, const char *opt, const char *path)
 {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);
@@ -52,9 +50,9 @@ static const char *check_writable(const kb_options *o, const char *opt, const ch
     else if (slash == dir) dir[1] = '\0';
     else *slash = '\0';
     if (!*path || path[strlen(path) - 1] == '/')
-        kb_usage_error("%s: %s needs a file name, got '%s'", o->command, opt, path);
+        kb_usage_error("%s: %s needs a file name, got '%s'", command, opt, path);
     if (access(dir, W_OK) != 0)
-        kb_usage_error("%s: %s %s: folder '%s' does not exist or is not writable", o->command, opt, path, dir);
+        kb_usage_error("%s: %s %s: folder '%s' does not exist or is not writable", command, opt, path, dir);
     return path;
 }
 
@@ -168,8 +166,8 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         case 'w': o->warmup = parse_seconds(o, "--warmup", optarg); break;
         case 'c': o->cold = 1; break;
         case 'b': o->baseline = optarg; break;
-        case 'j': o->json_path = check_writable(o, "--json", optarg); break;
-        case 'C': o->csv_path = check_writable(o, "--csv", optarg); break;
+        case 'j': o->json_path = kb_check_writable(o->command, "--json", optarg); break;
+        case 'C': o->csv_path = kb_check_writable(o->command, "--csv", optarg); break;
         }
     }
     if (optind < argc)

@@ -65,6 +65,10 @@ int kb_options_match_kernel(const kb_options *o, const char *plugin, int op, con
  * oracle against itself proves nothing; run: ref is a useful baseline). */
 int kb_options_match_plugin(const kb_options *o, const char *name, int explicit_path, int skip_oracle);
 
+/* Refuse (exit 2) an output path whose folder is missing or read-only now,
+ * not after a long measurement.  Returns path. */
+const char *kb_check_writable(const char *command, const char *opt, const char *path);
+
 /* Number of logical CPUs this process may run on. */
 int kb_online_cpus(void);
 

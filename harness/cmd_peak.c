@@ -48,21 +48,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Refuse a --save path whose folder is missing or read-only now, not after
- * the measurement. */
-static void check_writable(const char *path)
-{
-    char dir[4096];
-    if (!*path || path[strlen(path) - 1] == '/') kb_usage_error("peak: --save needs a file name, got '%s'", path);
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
-    if (access(dir, W_OK) != 0)
-        kb_usage_error("peak: --save %s: folder '%s' does not exist or is not writable", path, dir);
-}
-
 static void print_table(const kb_peak *p, double seconds)
 {
     char all[32];
@@ -117,7 +102,7 @@ int kb_cmd_peak(int argc, char **argv)
             break;
         }
         case 'j': json = 1; break;
-        case 's': check_writable(optarg); save = optarg; break;
+        case 's': save = kb_check_writable("peak", "--save", optarg); break;
         case 'S': store = 1; break;
         case 'R': results_dir = optarg; break;
         case 'p':

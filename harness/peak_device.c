@@ -104,12 +104,7 @@ static void measure_matmul(const kb_loaded_plugin *lp, kb_device_peak *out)
         for (int b = 0; b < w.block_count && ok; b++)
             ok = d->alloc(lp->ctx, w.block_bytes[b], &dev[b], err, sizeof err) == KB_OK &&
                  d->upload(lp->ctx, dev[b], w.blocks[b], w.block_bytes[b], err, sizeof err) == KB_OK;
-        for (int i = 0; i < w.role_count && ok; i++) {
-            size_t off = (size_t)((const char *)w.roles[i].t - (const char *)&w.p);
-            kb_tensor *t = (kb_tensor *)((char *)&dp + off);
-            for (int b = 0; b < w.block_count; b++)
-                if (w.roles[i].t->data == w.blocks[b]) t->data = dev[b];
-        }
+        kb_problem_retarget(&dp, &w, dev);
         for (int i = 0; i < nc && ok; i++) {
             size_t wsb = cands[i]->workspace_bytes ? cands[i]->workspace_bytes(lp->ctx, &dp) : 0;
             mm_arg m = {lp, cands[i], &dp, NULL};

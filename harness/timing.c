@@ -175,12 +175,7 @@ static int upload_sets(job *j)
                           sizeof j->err) != KB_OK)
                 return -1;
         }
-        for (int i = 0; i < w->role_count; i++) {
-            size_t off = (size_t)((const char *)w->roles[i].t - (const char *)&w->p);
-            kb_tensor *t = (kb_tensor *)((char *)&j->dev_problems[s] + off);
-            for (int b = 0; b < w->block_count; b++)
-                if (w->roles[i].t->data == w->blocks[b]) t->data = j->dev_blocks[s][b];
-        }
+        kb_problem_retarget(&j->dev_problems[s], w, j->dev_blocks[s]);
     }
     return 0;
 }

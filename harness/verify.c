@@ -52,18 +52,6 @@ static int64_t *choose_rows(const kb_case *c, double budget, uint64_t seed, int6
     return rows;
 }
 
-/* Point dp's tensors (dp a copy of w->p) at dev[], the device copies of w's
- * buffers: the same tensor sits at the same offset inside both problems. */
-static void point_at_device(kb_problem *dp, const kb_workload *w, void *const *dev)
-{
-    for (int i = 0; i < w->role_count; i++) {
-        size_t off = (size_t)((const char *)w->roles[i].t - (const char *)&w->p);
-        kb_tensor *t = (kb_tensor *)((char *)dp + off);
-        for (int b = 0; b < w->block_count; b++)
-            if (w->roles[i].t->data == w->blocks[b]) t->data = dev[b];
-    }
-}
-
 static uint64_t hash_inputs(const kb_workload *w)
 {
     uint64_t h = 1469598103934665603ull;
@@ -110,7 +98,7 @@ static kb_status run_on_device(const kb_loaded_plugin *lp, const kb_kernel *k, k
         if (st == KB_OK) st = d->upload(ctx, dev[i], w->blocks[i], w->block_bytes[i], err, err_len);
     }
     kb_problem dp = w->p;
-    point_at_device(&dp, w, dev);
+    kb_problem_retarget(&dp, w, dev);
     size_t wsb = st == KB_OK && k->workspace_bytes ? k->workspace_bytes(ctx, &dp) : 0;
     if (st == KB_OK && wsb) st = d->alloc(ctx, wsb, &ws, err, err_len);
     if (st == KB_OK) st = k->run(ctx, &dp, ws, NULL, err, err_len);

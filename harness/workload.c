@@ -312,3 +312,13 @@ void kb_format_index(char *buf, size_t n, const kb_tensor *t, const int64_t *ind
         len += (size_t)snprintf(buf + len, n - len, "%s%lld", d ? "," : "[", (long long)index[d]);
     if (len < n) snprintf(buf + len, n - len, "]");
 }
+
+void kb_problem_retarget(kb_problem *dp, const kb_workload *w, void *const *blocks)
+{
+    for (int i = 0; i < w->role_count; i++) {
+        size_t off = (size_t)((const char *)w->roles[i].t - (const char *)&w->p);
+        kb_tensor *t = (kb_tensor *)((char *)dp + off);
+        for (int b = 0; b < w->block_count; b++)
+            if (w->roles[i].t->data == w->blocks[b]) t->data = blocks[b];
+    }
+}

@@ -56,6 +56,11 @@ void kb_workload_free(kb_workload *w);
  * must never be read (for supports() probes, which must not touch data). */
 void kb_workload_shape(kb_workload *w, const kb_case *c, kb_dtype float_out);
 
+/* Point dp's tensors (dp a copy of w->p) at `blocks`, copies of w's buffers
+ * (device memory, say), block for block: the same tensor sits at the same
+ * offset inside both problems. */
+void kb_problem_retarget(kb_problem *dp, const kb_workload *w, void *const *blocks);
+
 /* Bytes spanned by a tensor's elements (padding included, guard excluded). */
 size_t kb_tensor_span_bytes(const kb_tensor *t);
 

@@ -14,22 +14,10 @@
 #include "inputs.h"
 #include "poison.h"
 #include "suite.h"
+#include "expect.h"
 #include "workload.h"
 
-#include "expect.h"
 
-static kb_case parse_one(const char *line)
-{
-    kb_suite s;
-    char err[256];
-    if (kb_suite_parse(line, "test", &s, err, sizeof err)) {
-        fprintf(stderr, "parse failed: %s\n", err);
-        exit(1);
-    }
-    kb_case c = s.cases[0];
-    kb_suite_free(&s);
-    return c;
-}
 
 typedef struct trio { kb_workload k, r, s; } trio;
 
@@ -65,7 +53,7 @@ static kb_check_result run_check(trio *t, int with_storage)
 /* Softmax f32: ref = 0.1 * i, storage = ref + 1e-6, kernel = ref + delta. */
 static void test_float_rule(void)
 {
-    kb_case c = parse_one("softmax dtype=f32 rows=2 cols=3");
+    kb_case c = kb_test_case("softmax dtype=f32 rows=2 cols=3");
     trio t;
     make(&t, &c);
     kb_tensor *y = &t.k.p.u.softmax.y, *yr = &t.r.p.u.softmax.y, *ys = &t.s.p.u.softmax.y;
@@ -120,7 +108,7 @@ static void test_float_rule(void)
 /* Overflow is judged on the reference rounded to the output dtype. */
 static void test_overflow_rule(void)
 {
-    kb_case c = parse_one("matmul a=f16 c=f16 m=1 n=2 k=1");
+    kb_case c = kb_test_case("matmul a=f16 c=f16 m=1 n=2 k=1");
     trio t;
     make(&t, &c);
     kb_tensor *ck = &t.k.p.u.matmul.c, *cr = &t.r.p.u.matmul.c, *cs = &t.s.p.u.matmul.c;
@@ -141,7 +129,7 @@ static void test_overflow_rule(void)
 /* int8 codes: exact ties must round half to even; near-ties may differ by one. */
 static void test_quant_rule(void)
 {
-    kb_case c = parse_one("quantize kind=int8 gran=tensor rows=1 cols=3");
+    kb_case c = kb_test_case("quantize kind=int8 gran=tensor rows=1 cols=3");
     trio t;
     make(&t, &c);
     kb_quantize_params *qk = &t.k.p.u.quantize, *qr = &t.r.p.u.quantize;
@@ -182,7 +170,7 @@ static void test_quant_rule(void)
 /* VQ: exact ties go to the lowest index; near-ties are accepted. */
 static void test_vq_rule(void)
 {
-    kb_case c = parse_one("quantize kind=vq rows=1 cols=2 codes=3");
+    kb_case c = kb_test_case("quantize kind=vq rows=1 cols=2 codes=3");
     trio t;
     make(&t, &c);
     kb_quantize_params *qk = &t.k.p.u.quantize, *qr = &t.r.p.u.quantize;
@@ -212,7 +200,7 @@ static void test_vq_rule(void)
 /* Casts: identical codes, signed zero included; any NaN for NaN. */
 static void test_bits_rule(void)
 {
-    kb_case c = parse_one("quantize kind=cast out=e4m3 rows=1 cols=2");
+    kb_case c = kb_test_case("quantize kind=cast out=e4m3 rows=1 cols=2");
     trio t;
     make(&t, &c);
     uint8_t *yk = t.k.p.u.quantize.y.data, *yr = t.r.p.u.quantize.y.data;
@@ -229,7 +217,7 @@ static void test_bits_rule(void)
 /* Guards: a write past the end of an output or into row padding is caught. */
 static void test_guards(void)
 {
-    kb_case c = parse_one("matmul a=f32 c=f32 m=3 n=4 k=5 pad=2");
+    kb_case c = kb_test_case("matmul a=f32 c=f32 m=3 n=4 k=5 pad=2");
     kb_workload w;
     char err[128];
     if (kb_workload_init(&w, &c, KB_DTYPE_INVALID, NULL, err, sizeof err)) exit(1);

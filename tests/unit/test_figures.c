@@ -7,26 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expect.h"
 #include "figures.h"
 #include "suite.h"
+#include "expect.h"
 
-static kb_case parse_one(const char *line)
-{
-    kb_suite s;
-    char err[256];
-    if (kb_suite_parse(line, "test", &s, err, sizeof err)) {
-        fprintf(stderr, "parse failed: %s\n", err);
-        exit(1);
-    }
-    kb_case c = s.cases[0];
-    kb_suite_free(&s);
-    return c;
-}
 
 static void expect_figures(const char *line, double flops, double bytes, int compute_bound)
 {
-    kb_case c = parse_one(line);
+    kb_case c = kb_test_case(line);
     kb_figures f = kb_case_figures(&c);
     EXPECT(f.flops == flops, "%s: flops %.17g, expected %.17g", line, f.flops, flops);
     EXPECT(f.bytes == bytes, "%s: bytes %.17g, expected %.17g", line, f.bytes, bytes);
@@ -57,11 +45,11 @@ int main(void)
     expect_figures("quantize kind=vq rows=100 cols=8 codes=16", 0, 3200 + 512 + 400, 0);
 
     char name[400];
-    kb_case c = parse_one("matmul a=f16 c=f32 m=1024 n=1024 k=1024 tb=1");
+    kb_case c = kb_test_case("matmul a=f16 c=f32 m=1024 n=1024 k=1024 tb=1");
     kb_benchmark_name(name, sizeof name, &c, "cpu", "simple", "threads=2,bind=compact");
     EXPECT(!strcmp(name, "matmul/cpu.simple/m=1024,n=1024,k=1024,a=f16,c=f32,tb/threads=2,bind=compact"), "name '%s'",
            name);
-    c = parse_one("softmax dtype=f16 rows=7 cols=9 scale=0.5 log=1");
+    c = kb_test_case("softmax dtype=f16 rows=7 cols=9 scale=0.5 log=1");
     kb_benchmark_name(name, sizeof name, &c, "ref", "exact", "threads=1,bind=0+2");
     EXPECT(!strcmp(name, "softmax/ref.exact/rows=7,cols=9,dtype=f16,scale=0.5,log/threads=1,bind=0+2"), "name '%s'",
            name);
