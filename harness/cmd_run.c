@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "figures.h"
+#include "history.h"
 #include "plan.h"
 #include "results.h"
 #include "suite.h"
@@ -60,7 +61,8 @@ static const char usage[] =
     "output:\n"
     "  --json FILE         Google Benchmark JSON (google/benchmark's compare.py reads it)\n"
     "  --csv FILE          the same as CSV\n"
-    "  --save              store the run in RESULTS-DIR/<fingerprint>/ (results/README.md)\n"
+    "  --save              store the run in RESULTS-DIR/<fingerprint>/ (results/README.md) and record\n"
+    "                      it in RESULTS-DIR/history.sqlite (kbench history, docs/history.md)\n"
     "  --results-dir DIR   the results store (default: results)\n"
     "  -v, --verbose       verification lines too\n"
     "  -h, --help          this text\n"
@@ -358,8 +360,16 @@ int kb_cmd_run(int argc, char **argv)
     }
     if (o.save) {
         char saved[4300];
-        if (save_run(&rec, topo, store_dir, saved, sizeof saved)) rc = KB_EXIT_USAGE;
-        else printf("saved: %s\n", saved);
+        if (save_run(&rec, topo, store_dir, saved, sizeof saved)) {
+            rc = KB_EXIT_USAGE;
+        } else {
+            printf("saved: %s\n", saved);
+            snprintf(saved, sizeof saved, "%s/history.sqlite", o.results_dir);
+            if (kb_history_record(saved, &rec, KBENCH_GIT_COMMIT, err, sizeof err)) { /* history.h */
+                kb_error("%s", err);
+                rc = KB_EXIT_USAGE;
+            }
+        }
     }
     free(targets);
     hwloc_bitmap_free(original);

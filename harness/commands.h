@@ -10,5 +10,7 @@ int kb_cmd_verify(int argc, char **argv);
 int kb_cmd_run(int argc, char **argv);
 int kb_cmd_topo(int argc, char **argv);
 int kb_cmd_peak(int argc, char **argv);
+int kb_cmd_compare(int argc, char **argv);
+int kb_cmd_history(int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@ static const struct {
     {"run", kb_cmd_run, "verify, then time with Google Benchmark; table and result files"},
     {"topo", kb_cmd_topo, "the machine (hwloc): cores, caches, NUMA, GPUs, and its fingerprint"},
     {"peak", kb_cmd_peak, "measure the roofline ceilings: FMA GFLOP/s, copy and triad GB/s"},
+    {"compare", kb_cmd_compare, "compare two result files: U test, threshold, verdict per benchmark"},
+    {"history", kb_cmd_history, "each benchmark across the saved runs, with change points (SQLite)"},
 };
 
 static void usage(FILE *f)

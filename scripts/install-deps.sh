@@ -14,6 +14,7 @@ packages=(
   libbenchmark-dev   # timing and statistics
   libjansson-dev     # result files (JSON)
   libhwloc-dev       # topology discovery and the fingerprint
+  libsqlite3-dev     # the run history (history.sqlite)
   hwloc-nox          # lstopo, to draw a stored topology.xml (and for the tests)
   libbenchmark-tools # google/benchmark's tools/compare.py, for the tests
   python3-scipy      # compare.py's Mann-Whitney U test
