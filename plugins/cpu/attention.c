@@ -303,8 +303,9 @@ static kb_status attention_run(void *ctx, const kb_problem *p, void *ws, char *e
         }
     }
     int64_t items = a->batch * a->heads_q * job.blocks;
-    kb_cpu_parallel_for(((kb_cpu_ctx *)ctx)->pool, items, 1, online ? online_items : rowwise_items,
-                        &job);
+    double flops = 4.0 * (double)a->batch * (double)a->heads_q * (double)a->seq_q * (double)a->seq_kv * (double)a->head_dim;
+    kb_cpu_parallel_for(((kb_cpu_ctx *)ctx)->pool, items, flops <= (double)KB_CPU_SERIAL_WORK ? items : 1,
+                        online ? online_items : rowwise_items, &job);
     return KB_OK;
 }
 

@@ -36,6 +36,11 @@ static inline int kb_cpu_threads(const void *plugin_ctx)
 kb_status kb_cpu_fail(kb_status status, char *err, size_t err_len, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
+/* Below this much work (elements touched, or FLOPs) a kernel runs on one
+ * thread: handing work to the pool costs tens of microseconds in a VM and
+ * varies between runs, which would swamp both the result and its noise. */
+#define KB_CPU_SERIAL_WORK ((int64_t)1 << 16)
+
 #endif
     ;
 

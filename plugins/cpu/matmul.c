@@ -261,7 +261,8 @@ kb_status kb_cpu_matmul_simple(void *ctx, const kb_problem *p, void *ws, void *s
     job.chunk_panels = (panels + job.chunks - 1) / job.chunks;
     if (job.chunk_panels > 0)
         job.chunks = (panels + job.chunk_panels - 1) / job.chunk_panels;
-    kb_cpu_parallel_for(pool, panels, 8, pack_b, &job);
-    kb_cpu_parallel_for(pool, blocks * job.chunks, 1, gemm_items, &job);
+    int serial = 2.0 * (double)m->m * (double)m->n * (double)m->k <= (double)KB_CPU_SERIAL_WORK;
+    kb_cpu_parallel_for(pool, panels, serial ? panels : 8, pack_b, &job);
+    kb_cpu_parallel_for(pool, blocks * job.chunks, serial ? blocks * job.chunks : 1, gemm_items, &job);
     return KB_OK;
 }

@@ -303,6 +303,8 @@ kb_status kb_cpu_quantize_basic(void *ctx, const kb_problem *p, void *ws, void *
     int64_t fair = q->rows / (4 * (int64_t)threads);
     grain = grain > fair ? fair : grain;
     grain = grain < 1 ? 1 : grain;
+    if (per * q->rows <= KB_CPU_SERIAL_WORK)
+        grain = q->rows; /* one chunk: the caller alone */
 
     switch (q->kind) {
     case KB_QUANT_INT8:

@@ -173,6 +173,8 @@ static kb_status softmax_run(void *ctx, const kb_problem *p, void *ws, char *err
         grain = fair;
     if (grain < 1)
         grain = 1;
+    if (s->rows * s->cols <= KB_CPU_SERIAL_WORK)
+        grain = s->rows; /* one chunk: the caller alone */
     kb_cpu_parallel_for(((kb_cpu_ctx *)ctx)->pool, s->rows, grain, sm_rows, &job);
     return KB_OK;
 }

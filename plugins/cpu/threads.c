@@ -174,8 +174,11 @@ void kb_cpu_parallel_for(kb_cpu_pool *pool, int64_t n, int64_t grain, kb_cpu_tas
         return;
     if (grain < 1)
         grain = 1;
-    /* One chunk and the caller may compute: skip the hand-off. */
-    if (pool->first_worker == 1 && (pool->nworkers == 0 || n <= grain)) {
+    /* One chunk, or no workers: the caller computes it, skipping the hand-off
+     * (waking a worker costs tens of microseconds in a VM, and varies from
+     * run to run).  The caller is on the placement's PUs too: the harness
+     * binds it there. */
+    if (n <= grain || (pool->first_worker == 1 && pool->nworkers == 0)) {
         for (int64_t b = 0; b < n; b += grain)
             fn(arg, b, n - b < grain ? n : b + grain, 0);
         return;

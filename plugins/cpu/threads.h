@@ -10,7 +10,9 @@
  * their slice of the workspace.  Without a CPU set the caller takes part as
  * participant 0; with one, `threads` pinned workers do all the work and the
  * caller only waits, so that every computing thread runs where the harness's
- * placement says.
+ * placement says.  A job of one chunk runs on the caller alone (participant
+ * 0): kernels make small problems one chunk (KB_CPU_SERIAL_WORK), because
+ * waking workers would cost more than the work and make its time erratic.
  */
 #ifndef KB_CPU_THREADS_H
 #define KB_CPU_THREADS_H
