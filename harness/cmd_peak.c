@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "commands.h"
 #include "devices.h"
@@ -40,13 +41,6 @@ static const char usage[] =
     "  --results-dir DIR  the results store for --store (default: results)\n"
     "  --plugin PATH also load this plugin file (repeatable), to measure its device\n"
     "  -h, --help    this text\n";
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void print_table(const kb_peak *p, double seconds)
 {
@@ -119,7 +113,7 @@ int kb_cmd_peak(int argc, char **argv)
 
     kb_peak p;
     char err[256];
-    double t0 = now();
+    double t0 = kb_now();
     kb_topology *topo;
     if (kb_topology_load(&topo, NULL, err, sizeof err)) kb_usage_error("peak: hardware topology: %s", err);
     char store_path[4200] = "";
@@ -141,7 +135,7 @@ int kb_cmd_peak(int argc, char **argv)
     kb_peak_measure_devices(&p, devs, kb_collect_devices(&reg, devs, KB_MAX_DEVICES), &reg);
     kb_registry_free(&reg);
     kb_found_free(&found);
-    double seconds = now() - t0;
+    double seconds = kb_now() - t0;
     if (save && kb_peak_save(&p, save, err, sizeof err)) kb_usage_error("peak: %s", err);
     if (store && kb_peak_save(&p, store_path, err, sizeof err)) kb_usage_error("peak: %s", err);
     if (json) {

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
@@ -70,13 +71,6 @@ static const char usage[] =
     "exit status: 0 all kernels verified and were timed, 1 a kernel failed verification or\n"
     "timing, 2 usage or input error\n";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ISO 8601 local time with a +hh:mm offset, as Google Benchmark writes "date". */
 static void iso_date(char *buf, size_t n)
 {
@@ -94,7 +88,7 @@ static void iso_date(char *buf, size_t n)
 static void progress(int tty, int done, int total, const char *what, double t0)
 {
     if (!tty) return;
-    double el = now() - t0;
+    double el = kb_now() - t0;
     char eta[32] = "";
     if (done > 0) snprintf(eta, sizeof eta, ", ~%.0f s left", el / done * (total - done));
     fprintf(stderr, "\r\033[K[%d/%d] %.90s  %.0f s%s", done + 1, total, what, el, eta);
@@ -172,7 +166,7 @@ static void load_ceilings(kb_run_record *rec, const kb_options *o, int cores, co
         return;
     }
     fprintf(stderr, "kbench: no roofline ceilings for this machine in %s: measuring them now (kbench peak)\n", path);
-    double t0 = now();
+    double t0 = kb_now();
     if (kb_peak_measure(&rec->peak, cores, err, sizeof err)) {
         kb_warn("cannot measure the roofline ceilings: %s; no roofline percentages", err);
         return;
@@ -181,7 +175,7 @@ static void load_ceilings(kb_run_record *rec, const kb_options *o, int cores, co
     kb_device_fact devs[KB_MAX_DEVICES];
     kb_peak_measure_devices(&rec->peak, devs, kb_collect_devices(reg, devs, KB_MAX_DEVICES), reg);
     rec->have_peak = 1;
-    fprintf(stderr, "kbench: ceilings measured in %.1f s\n", now() - t0);
+    fprintf(stderr, "kbench: ceilings measured in %.1f s\n", kb_now() - t0);
     snprintf(path, sizeof path, "%s/peak.json", store_dir);
     if (kb_peak_save(&rec->peak, path, err, sizeof err)) kb_warn("%s", err);
 }
@@ -267,7 +261,7 @@ int kb_cmd_run(int argc, char **argv)
     kb_timing_options to = {o.repetitions, o.min_time, o.warmup, o.cold, o.seed};
     int tty = isatty(2), done = 0, cap = 0, oracle_failed = 0, ndev = 0;
     kb_device_fact devs[KB_MAX_DEVICES];
-    double t0 = now();
+    double t0 = kb_now();
     for (int pi = 0; pi < rec.placement_count; pi++) {
         const kb_placement *pl = &rec.placements[pi];
         if (kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
@@ -348,7 +342,7 @@ int kb_cmd_run(int argc, char **argv)
     printf("run: %d timed, %d failed, %d skipped (suite %s, %d placement%s, %d repetitions, %s, seed %llu, "
            "machine %s, %.1f s)\n",
            timed, failed, skipped, suite.name, rec.placement_count, rec.placement_count == 1 ? "" : "s",
-           o.repetitions, o.cold ? "cold" : "warm", (unsigned long long)o.seed, rec.fingerprint, now() - t0);
+           o.repetitions, o.cold ? "cold" : "warm", (unsigned long long)o.seed, rec.fingerprint, kb_now() - t0);
     int rc = failed || oracle_failed ? KB_EXIT_FAILED : KB_EXIT_OK;
     if (o.json_path && kb_write_json(o.json_path, &rec, err, sizeof err)) {
         kb_error("%s", err);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
@@ -74,8 +75,7 @@ int kb_cmd_verify(int argc, char **argv)
     kb_oracle oracle = {kb_plan_oracle(&reg)};
     kb_verify_options vo = {o.seed, o.trials, REF_BUDGET, o.verbose};
 
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = kb_now();
     int passed = 0, failed = 0, skipped = 0, cases = 0, rc = KB_EXIT_OK;
     enum { MAX_TARGETS = 256 };
     kb_verify_target *targets = calloc(MAX_TARGETS, sizeof *targets);
@@ -100,8 +100,7 @@ int kb_cmd_verify(int argc, char **argv)
         }
         fflush(stdout);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    double secs = kb_now() - t0;
     if (passed + failed + skipped == 0) {
         free(targets);
         kb_suite_free(&suite);

@@ -6,6 +6,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* sched_getaffinity, pthread_setaffinity_np */
 #endif
+#include "clock.h"
 #include "peak.h"
 
 #include <limits.h>
@@ -37,13 +38,6 @@ static const config quick_config = {0.005, 2, 1, (size_t)8 << 20, (size_t)32 << 
 
 #define TRIAD_SCALAR 3.0 /* STREAM's */
 #define PAGE_DOUBLES 512 /* 4 KiB: each thread's part starts on its own page */
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---- CPUs --------------------------------------------------------------- */
 
@@ -283,10 +277,10 @@ static double trial(team *t, int cmd, long reps)
 {
     t->cmd = cmd;
     t->reps = reps;
-    double t0 = now();
+    double t0 = kb_now();
     barrier_wait(&t->bar); /* start */
     barrier_wait(&t->bar); /* done */
-    return now() - t0;
+    return kb_now() - t0;
 }
 
 /* Calibrate the repetitions so that a trial lasts about cfg->target (the

@@ -1,3 +1,4 @@
+#include "clock.h"
 #include "timing.h"
 
 #include <dirent.h>
@@ -42,13 +43,6 @@ size_t kb_llc_bytes(void)
     long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
     if (v <= 0) v = sysconf(_SC_LEVEL2_CACHE_SIZE);
     return v > 0 ? (size_t)v : (size_t)32 << 20;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Everything one benchmark body needs. */
@@ -98,9 +92,9 @@ static double timed_run(job *j, int s)
         if (st == KB_OK) st = j->k->run(ctx, &j->dev_problems[s], j->ws, NULL, j->err, sizeof j->err);
         if (st == KB_OK) st = d->timer_stop(ctx, NULL, &t, j->err, sizeof j->err);
     } else {
-        double t0 = now();
+        double t0 = kb_now();
         st = j->k->run(j->lp->ctx, &j->sets[s].p, j->ws, NULL, j->err, sizeof j->err);
-        t = now() - t0;
+        t = kb_now() - t0;
     }
     if (st != KB_OK) {
         if (!j->err[0]) snprintf(j->err, sizeof j->err, "run() failed with status %d", (int)st);
@@ -246,9 +240,9 @@ int kb_time_kernel(kb_loaded_plugin *lp, const kb_kernel *k, const kb_case *c, c
     if (j->cold) {
         /* The flush is untimed, so the library would size the iteration count
          * on kernel time alone; fix it so that flushes stay within ~2 s a repetition. */
-        double f0 = now();
+        double f0 = kb_now();
         flush_caches(j);
-        double tf = now() - f0, tk = timed_run(j, 0);
+        double tf = kb_now() - f0, tk = timed_run(j, 0);
         if (tk < 0) goto fail_run;
         int64_t iters = (int64_t)(opt->min_time / (tk > 1e-9 ? tk : 1e-9)) + 1;
         int64_t cap = (int64_t)(2.0 / (tf + tk)) + 1;
