@@ -31,8 +31,10 @@ kb_figures kb_case_figures(const kb_case *c)
         switch (c->qkind) {
         case KB_QUANT_INT8: case KB_QUANT_DEQUANT_INT8: f.bytes = 5.0 * n + 4.0 * scales; break;
         case KB_QUANT_CAST: f.bytes = 4.0 * n + n * elem(c->out_dtype); break;
-        case KB_QUANT_VQ:
+        case KB_QUANT_VQ: /* GEMM-shaped: the x.c products dominate, so it is reported in FLOP/s */
             f.bytes = 4.0 * n + 4.0 * (double)c->codes * c->cols + 4.0 * c->rows;
+            f.flops = 2.0 * (double)c->rows * (double)c->codes * (double)c->cols;
+            f.compute_bound = 1;
             break;
         }
         break;
