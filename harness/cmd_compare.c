@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "units.h"
 #include "commands.h"
 #include "compare.h"
 #include "diag.h"
@@ -63,15 +64,6 @@ static int alpha_ok(double v) { return v > 0 && v < 1; }
 static int threshold_ok(double v) { return v >= 0 && v <= 1000; }
 static int max_cv_ok(double v) { return v > 0 && v <= 10000; }
 
-static void human_time(char *buf, size_t n, double s)
-{
-    if (isnan(s)) snprintf(buf, n, "-");
-    else if (s >= 1) snprintf(buf, n, "%.3f s", s);
-    else if (s >= 1e-3) snprintf(buf, n, "%.3f ms", s * 1e3);
-    else if (s >= 1e-6) snprintf(buf, n, "%.3f us", s * 1e6);
-    else snprintf(buf, n, "%.1f ns", s * 1e9);
-}
-
 static void fmt_change(char *buf, size_t n, double ratio)
 {
     if (isnan(ratio)) snprintf(buf, n, "-");
@@ -113,8 +105,8 @@ static void print_console(FILE *f, const kb_compare_result *r, char warnings[][5
         for (int i = 0; i < r->row_count; i++) {
             const kb_compare_row *row = &r->rows[i];
             char b[32], n[32], c[32], p[32];
-            human_time(b, sizeof b, row->base_median);
-            human_time(n, sizeof n, row->new_median);
+            kb_format_seconds(b, sizeof b, row->base_median);
+            kb_format_seconds(n, sizeof n, row->new_median);
             fmt_change(c, sizeof c, row->ratio);
             fmt_p(p, sizeof p, row->p_value);
             const char *why = note(row);
@@ -162,8 +154,8 @@ static void print_markdown(FILE *f, const kb_compare_result *r, char warnings[][
     for (int i = 0; i < r->row_count; i++) {
         const kb_compare_row *row = &r->rows[i];
         char b[32], n[32], c[32], p[32];
-        human_time(b, sizeof b, row->base_median);
-        human_time(n, sizeof n, row->new_median);
+        kb_format_seconds(b, sizeof b, row->base_median);
+        kb_format_seconds(n, sizeof n, row->new_median);
         fmt_change(c, sizeof c, row->ratio);
         fmt_p(p, sizeof p, row->p_value);
         int bad = row->verdict == KB_CMP_SLOWER || row->verdict == KB_CMP_FAILED;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "units.h"
 #include "commands.h"
 #include "diag.h"
 #include "history.h"
@@ -39,14 +40,6 @@ static const char usage[] =
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 shown (change points included), 2 usage error or unreadable database\n";
-
-static void human_time(char *buf, size_t n, double s)
-{
-    if (s >= 1) snprintf(buf, n, "%.3f s", s);
-    else if (s >= 1e-3) snprintf(buf, n, "%.3f ms", s * 1e3);
-    else if (s >= 1e-6) snprintf(buf, n, "%.3f us", s * 1e6);
-    else snprintf(buf, n, "%.1f ns", s * 1e9);
-}
 
 static double parse_number(const char *opt, const char *s, double lo, double hi, int lo_open)
 {
@@ -82,7 +75,7 @@ static int show_benchmark(kb_history *h, const char *name, const char *fingerpri
         char commit[16], med[32] = "-", chg[32] = "-", cv[16] = "-", status[32], mark[96] = "";
         snprintf(commit, sizeof commit, "%.7s", p->git_commit[0] ? p->git_commit : "nogit");
         if (p->timed) {
-            human_time(med, sizeof med, p->median);
+            kb_format_seconds(med, sizeof med, p->median);
             snprintf(cv, sizeof cv, "%.1f%%", p->cv * 100);
         }
         snprintf(status, sizeof status, "%s%s", p->status,

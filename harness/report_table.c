@@ -5,15 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "units.h"
 #include "results.h"
-
-static void human_time(char *buf, size_t n, double s)
-{
-    if (s >= 1) snprintf(buf, n, "%.3f s", s);
-    else if (s >= 1e-3) snprintf(buf, n, "%.3f ms", s * 1e3);
-    else if (s >= 1e-6) snprintf(buf, n, "%.3f us", s * 1e6);
-    else snprintf(buf, n, "%.1f ns", s * 1e9);
-}
 
 /* roofline: "63.0%c" = 63% of the compute bound, "m" of the memory bound (docs/roofline.md). */
 void kb_print_table(FILE *f, const kb_run_record *rec)
@@ -42,7 +35,7 @@ void kb_print_table(FILE *f, const kb_run_record *rec)
         }
         if (r->timing.ok) {
             double t = r->timing.median;
-            human_time(med, sizeof med, t);
+            kb_format_seconds(med, sizeof med, t);
             if (r->fig.compute_bound) snprintf(thr, sizeof thr, "%.2f GFLOP/s", r->fig.flops / t * 1e-9);
             else snprintf(thr, sizeof thr, "%.2f GB/s", r->fig.bytes / t * 1e-9);
             snprintf(cv, sizeof cv, "%.1f%%", r->timing.cv * 100);

@@ -11,6 +11,8 @@
 
 #include <kbench/kbench.h>
 
+#include "plain_softmax.h"
+
 static kb_status plain_supports(void *ctx, const kb_problem *p, char *why, size_t why_len)
 {
     (void)ctx;
@@ -33,26 +35,7 @@ static size_t plain_workspace(void *ctx, const kb_problem *p)
 static kb_status plain_run(void *ctx, const kb_problem *p, void *ws, void *stream, char *err, size_t err_len)
 {
     (void)ctx; (void)ws; (void)stream; (void)err; (void)err_len;
-    const kb_softmax_params *s = &p->u.softmax;
-    for (int64_t r = 0; r < s->rows; r++) {
-        const float *x = (const float *)s->x.data + r * s->x.strides[0];
-        float *y = (float *)s->y.data + r * s->y.strides[0];
-        double m = -INFINITY, sum = 0.0;
-        int nan = 0;
-        for (int64_t j = 0; j < s->cols; j++) {
-            double v = (double)s->scale * x[j];
-            if (v != v) nan = 1;
-            else if (v > m) m = v;
-        }
-        for (int64_t j = 0; j < s->cols && !nan && m > -INFINITY && m < INFINITY; j++)
-            sum += exp((double)s->scale * x[j] - m);
-        for (int64_t j = 0; j < s->cols; j++) {
-            double v = (double)s->scale * x[j] - m;
-            if (nan || m == INFINITY) y[j] = NAN;
-            else if (m == -INFINITY) y[j] = s->log_softmax ? -INFINITY : 0.0f; /* all -inf */
-            else y[j] = (float)(s->log_softmax ? v - log(sum) : exp(v) / sum);
-        }
-    }
+    kb_test_plain_softmax(&p->u.softmax);
     return KB_OK;
 }
 

@@ -19,6 +19,8 @@
 
 #include <kbench/kbench.h>
 
+#include "plain_softmax.h"
+
 #ifdef SIM_ABSENT
 #define SIM_NAME "sim_absent"
 #else
@@ -165,26 +167,7 @@ static kb_status run(void *ctx, const kb_problem *p, void *ws, void *stream, cha
         snprintf(err, n, "tensor data is not device memory from this plugin's alloc hook");
         return KB_ERR_INVALID;
     }
-    const float *x = s->x.data;
-    float *y = s->y.data;
-    for (int64_t r = 0; r < s->rows; r++) {
-        const float *xr = x + r * s->x.strides[0];
-        float *yr = y + r * s->y.strides[0];
-        double m = -INFINITY, sum = 0;
-        int bad = 0;
-        for (int64_t c = 0; c < s->cols; c++) {
-            double v = (double)s->scale * xr[c];
-            if (isnan(v) || v == INFINITY) bad = 1;
-            if (v > m) m = v;
-        }
-        for (int64_t c = 0; c < s->cols && m > -INFINITY; c++) sum += exp((double)s->scale * xr[c] - m);
-        for (int64_t c = 0; c < s->cols; c++) {
-            double v = (double)s->scale * xr[c] - m;
-            double out = bad ? NAN : m == -INFINITY ? (s->log_softmax ? -INFINITY : 0.0)
-                       : s->log_softmax ? v - log(sum) : exp(v) / sum;
-            yr[c] = (float)out;
-        }
-    }
+    kb_test_plain_softmax(s);
     return KB_OK;
 }
 
