@@ -44,7 +44,7 @@ static const char usage[] =
     "  --plugin NAME|PATH  only these plugins (repeatable, comma lists); a PATH is loaded too\n"
     "  --op OP[,OP]        only these ops: softmax, attention, quantize, matmul\n"
     "  --kernel GLOB[,GLOB] only kernels whose name or plugin.name matches (fnmatch)\n"
-    "  --suite NAME|FILE   smoke, default (the default) or a suite file (docs/suites.md)\n"
+    "  --suite NAME|FILE   smoke, default (the default), perf or a suite file (docs/suites.md)\n"
     "  --seed N            seed of every random input (default 1)\n"
     "  --trials N          random verification trials per case (default 3)\n"
     "\n"
@@ -147,6 +147,26 @@ static void check_baseline(const kb_options *o, kb_registry *reg)
     }
     if (!kb_options_match_plugin(o, name, lp->explicit_, 0))
         kb_usage_error("run: --baseline %s: add --plugin %s so that the baseline runs too", o->baseline, name);
+}
+
+/* Without -v, skipped cases are only counted; a plugin that could not run at
+ * all (no GPU, say) still gets one line with its reason. */
+static void print_unavailable(const kb_run_record *rec)
+{
+    static const char prefix[] = "plugin unavailable";
+    for (int i = 0; i < rec->count; i++) {
+        const kb_result *r = &rec->results[i];
+        if (r->verdict != KB_VERDICT_SKIP || strncmp(r->reason, prefix, sizeof prefix - 1)) continue;
+        int first = 1, n = 0;
+        for (int j = 0; j < rec->count; j++) {
+            const kb_result *q = &rec->results[j];
+            if (q->verdict != KB_VERDICT_SKIP || strcmp(q->plugin, r->plugin) || strncmp(q->reason, prefix, sizeof prefix - 1))
+                continue;
+            if (j < i) first = 0;
+            n++;
+        }
+        if (first) printf("SKIP  %s  %d case%s: %s\n", r->plugin, n, n == 1 ? "" : "s", r->reason);
+    }
 }
 
 /* The ceilings for this fingerprint: <results-dir>/<fp>/peak.json; with
@@ -318,8 +338,14 @@ int kb_cmd_run(int argc, char **argv)
                     const char *bus = device_bus_id(devs, ndev, r->plugin);
                     int moved = bus && kb_bind_near_pci(hw, bus, r->host_pus, sizeof r->host_pus, err, sizeof err) == 0;
                     if (bus && !moved) kb_warn("%s: %s", r->plugin, err);
-                    if (kb_time_kernel(t->plugin, t->kernel, c, r->name, &to, &r->timing))
-                        kb_usage_error("run: %s: %s", r->name, r->timing.error);
+                    if (kb_time_kernel(t->plugin, t->kernel, c, r->name, &to, &r->timing)) {
+                        /* A kernel that verified but fails while timed (a device
+                         * error, say) is a failure of that case, not of the run. */
+                        if (tty) fprintf(stderr, "\r\033[K");
+                        printf("FAIL  %s.%s  %s %s %s  timing: %s\n", r->plugin, r->kernel, kb_op_name(c->op),
+                               c->id, pl->label, r->timing.error);
+                        fflush(stdout);
+                    }
                     if (moved && kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
                 }
                 done++;
@@ -332,6 +358,7 @@ int kb_cmd_run(int argc, char **argv)
     kb_results_apply_roofline(&rec);
     kb_print_table(stdout, &rec);
 
+    if (!o.verbose) print_unavailable(&rec);
     int timed = 0, failed = 0, skipped = 0;
     for (int i = 0; i < rec.count; i++) {
         timed += rec.results[i].timing.ok;
