@@ -15,7 +15,7 @@ enum {
     KB_OPT_PLUGIN = 1 << 0,  /* --plugin NAME|PATH (repeatable, comma lists) */
     KB_OPT_OP = 1 << 1,      /* --op OP[,OP] */
     KB_OPT_KERNEL = 1 << 2,  /* --kernel GLOB */
-    KB_OPT_SUITE = 1 << 3,   /* --suite smoke|default|FILE */
+    KB_OPT_SUITE = 1 << 3,   /* --suite smoke|default|perf|FILE */
     KB_OPT_SEED = 1 << 4,    /* --seed N */
     KB_OPT_TRIALS = 1 << 5,  /* --trials N */
     KB_OPT_THREADS = 1 << 6, /* --threads N */

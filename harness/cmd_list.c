@@ -55,10 +55,10 @@ int kb_cmd_list(int argc, char **argv)
     kb_parse_options(argc, argv, KB_OPT_PLUGIN | KB_OPT_OP | KB_OPT_KERNEL | KB_OPT_THREADS, usage, &o);
     kb_registry reg;
     kb_plan_load(&o, &reg, KB_PLAN_SURVEY);
-    kb_suite suites[2];
+    kb_suite suites[8];
     char err[256];
     int nsuites = 0;
-    for (int i = 0; kb_builtin_suite_names[i]; i++)
+    for (int i = 0; kb_builtin_suite_names[i] && nsuites < 8; i++)
         if (kb_suite_load(kb_builtin_suite_names[i], &suites[nsuites], err, sizeof err) == 0) nsuites++;
 
     for (int i = 0; i < reg.count; i++) {

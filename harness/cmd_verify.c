@@ -27,7 +27,7 @@ static const char usage[] =
     "                      Default: every plugin found except the oracle 'ref'\n"
     "  --op OP[,OP]        only these ops: softmax, attention, quantize, matmul\n"
     "  --kernel GLOB[,GLOB] only kernels whose name or plugin.name matches (fnmatch)\n"
-    "  --suite NAME|FILE   smoke, default (the default) or a suite file (docs/suites.md)\n"
+    "  --suite NAME|FILE   smoke, default (the default), perf or a suite file (docs/suites.md)\n"
     "  --seed N            seed of every random input (default 1)\n"
     "  --trials N          random trials per case before the adversarial ones (default 3)\n"
     "  --threads N         threads a plugin may use (default: the CPUs available)\n"

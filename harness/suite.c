@@ -19,6 +19,7 @@
 
 extern const char kb_builtin_suite_smoke[];
 extern const char kb_builtin_suite_default[];
+extern const char kb_builtin_suite_perf[];
 
 /* Largest tensor a case may ask for, in elements: keeps byte sizes far from
  * overflow and refuses absurd shapes before anything is allocated. */
@@ -360,9 +361,11 @@ int kb_suite_load(const char *spec, kb_suite *out, char *err, size_t err_len)
         return kb_suite_parse(kb_builtin_suite_smoke, "smoke", out, err, err_len);
     if (!strcmp(spec, "default"))
         return kb_suite_parse(kb_builtin_suite_default, "default", out, err, err_len);
+    if (!strcmp(spec, "perf"))
+        return kb_suite_parse(kb_builtin_suite_perf, "perf", out, err, err_len);
     FILE *f = fopen(spec, "rb");
     if (!f) {
-        snprintf(err, err_len, "suite '%s': not a built-in suite (smoke, default) and cannot open the file: %s",
+        snprintf(err, err_len, "suite '%s': not a built-in suite (smoke, default, perf) and cannot open the file: %s",
                  spec, strerror(errno));
         return -1;
     }

@@ -10,7 +10,7 @@
 #include "kb_case.h"
 
 typedef struct kb_suite {
-    char name[256]; /* "smoke", "default" or the file's path */
+    char name[256]; /* "smoke", "default", "perf" or the file's path */
     kb_case *cases;
     int count;
 } kb_suite;

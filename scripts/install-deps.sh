@@ -19,6 +19,9 @@ packages=(
   libbenchmark-tools # google/benchmark's tools/compare.py, for the tests
   python3-scipy      # compare.py's Mann-Whitney U test
   python3-numpy
+  libopenblas-dev    # the openblas baseline plugin (plugins/openblas); optional: skipped when absent
+  libopenblas-pthread-dev # ... its pthreads build (openblas_set_num_threads sizes its own pool)
+  libdnnl-dev        # the onednn baseline plugin (plugins/onednn); optional: skipped when absent
 )
 
 missing=()

@@ -1,7 +1,8 @@
 /*
  * test_suite.c - the suite parser and the built-in suites: messages name the
- * line and field, defaults are as documented, and the built-in suites cover
- * every op and dtype combination the issue asks for.
+ * line and field, defaults are as documented, the coverage suites (smoke,
+ * default) cover every op and dtype combination the issue asks for, and the
+ * perf suite holds the shapes the performance comparison names.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +66,10 @@ static void test_defaults_and_ids(void)
     kb_suite_free(&s);
 }
 
-/* The issue asks for every op and dtype combination in both built-in suites. */
+/* The issue asks for every op and dtype combination in both coverage suites. */
 static void test_builtin_coverage(void)
 {
+    static const char *const coverage_suites[] = {"smoke", "default"};
     static const char *const want[] = {
         "softmax f32", "softmax f16", "softmax bf16",
         "attention f32", "attention f16", "attention bf16",
@@ -75,10 +77,13 @@ static void test_builtin_coverage(void)
         "quantize cast:f32->e4m3", "quantize cast:f32->e5m2", "quantize vq:f32->i32",
         "matmul f16->f32", "matmul f16->f16", "matmul f16->bf16", "matmul bf16->f32", "matmul bf16->bf16",
         "matmul bf16->f16", "matmul f32->f32", "matmul f32->f16", "matmul f32->bf16", "matmul i8->i32"};
-    for (int si = 0; kb_builtin_suite_names[si]; si++) {
+    for (size_t si = 0; si < sizeof coverage_suites / sizeof coverage_suites[0]; si++) {
         kb_suite s;
         char err[256];
-        EXPECT(kb_suite_load(kb_builtin_suite_names[si], &s, err, sizeof err) == 0, "%s", err);
+        if (kb_suite_load(coverage_suites[si], &s, err, sizeof err) != 0) {
+            EXPECT(0, "%s", err);
+            continue;
+        }
         for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
             int found = 0;
             for (int i = 0; i < s.count && !found; i++) {
@@ -109,6 +114,39 @@ static void test_builtin_coverage(void)
     }
 }
 
+/* Every built-in suite loads, and perf holds the comparison's shapes: the
+ * 2048^3 matmuls of four dtypes, S = 2048 attention with D = 64 and 128,
+ * 65536-row VQ. */
+static void test_builtin_names_and_perf(void)
+{
+    int perf_listed = 0;
+    for (int si = 0; kb_builtin_suite_names[si]; si++) {
+        kb_suite s;
+        char err[256];
+        EXPECT(kb_suite_load(kb_builtin_suite_names[si], &s, err, sizeof err) == 0, "%s", err);
+        perf_listed |= !strcmp(kb_builtin_suite_names[si], "perf");
+        kb_suite_free(&s);
+    }
+    EXPECT(perf_listed, "perf is not a built-in suite name");
+    kb_suite s;
+    char err[256];
+    if (kb_suite_load("perf", &s, err, sizeof err) != 0) {
+        EXPECT(0, "%s", err);
+        return;
+    }
+    static const char *const want[] = {
+        "m=2048,n=2048,k=2048,a=f16,c=f32", "m=2048,n=2048,k=2048,a=bf16,c=f32",
+        "m=2048,n=2048,k=2048,a=f32,c=f32", "m=2048,n=2048,k=2048,a=i8,c=i32",
+        "b=1,hq=8,hkv=8,sq=2048,skv=2048,d=64,dtype=f32", "b=1,hq=8,hkv=8,sq=2048,skv=2048,d=128,dtype=bf16,causal",
+        "rows=65536,cols=64,kind=vq,codes=1024"};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        int found = 0;
+        for (int i = 0; i < s.count && !found; i++) found = !strcmp(s.cases[i].id, want[w]);
+        EXPECT(found, "perf lacks %s", want[w]);
+    }
+    kb_suite_free(&s);
+}
+
 /* Seeds: the same case gets the same seed whatever else is selected, and
  * different trials and patterns get different ones. */
 static void test_seeds(void)
@@ -131,6 +169,7 @@ int main(void)
     test_errors();
     test_defaults_and_ids();
     test_builtin_coverage();
+    test_builtin_names_and_perf();
     test_seeds();
     if (failures) {
         fprintf(stderr, "test_suite: %d failed\n", failures);
