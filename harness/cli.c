@@ -109,10 +109,11 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         {"baseline", required_argument, NULL, 'b'}, {"json", required_argument, NULL, 'j'},
         {"csv", required_argument, NULL, 'C'},    {"bind", required_argument, NULL, 'B'},
         {"save", no_argument, NULL, 'V'},         {"results-dir", required_argument, NULL, 'R'},
+        {"ref-budget", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const struct { int ch; unsigned bit; } bits[] = {
         {'p', KB_OPT_PLUGIN}, {'o', KB_OPT_OP},     {'k', KB_OPT_KERNEL},  {'s', KB_OPT_SUITE},
-        {'S', KB_OPT_SEED},   {'T', KB_OPT_TRIALS}, {'t', KB_OPT_THREADS}, {'v', KB_OPT_VERBOSE},
+        {'S', KB_OPT_SEED},   {'T', KB_OPT_TRIALS}, {'X', KB_OPT_TRIALS}, {'t', KB_OPT_THREADS}, {'v', KB_OPT_VERBOSE},
         {'r', KB_OPT_TIMING}, {'m', KB_OPT_TIMING}, {'w', KB_OPT_TIMING}, {'c', KB_OPT_TIMING},
         {'b', KB_OPT_TIMING}, {'j', KB_OPT_TIMING}, {'C', KB_OPT_TIMING},
         {'B', KB_OPT_PLACEMENT}, {'V', KB_OPT_PLACEMENT}, {'R', KB_OPT_PLACEMENT}};
@@ -121,6 +122,7 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
     o->suite = "default";
     o->seed = 1;
     o->trials = 3;
+    o->ref_budget = 1e9;
     o->threads = kb_online_cpus();
     o->repetitions = 5;
     o->min_time = 0.1;
@@ -153,6 +155,7 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         case 's': o->suite = optarg; break;
         case 'S': o->seed = (uint64_t)parse_count(o, "--seed", optarg, 0, 0x7FFFFFFFFFFFFFFFll); break;
         case 'T': o->trials = (int)parse_count(o, "--trials", optarg, 1, 1000); break;
+        case 'X': o->ref_budget = (double)parse_count(o, "--ref-budget", optarg, 1000000, 1000000000000ll); break;
         case 't':
             if (accepted & KB_OPT_PLACEMENT) o->threads_spec = optarg; /* a list: placement.c parses it */
             else o->threads = (int)parse_count(o, "--threads", optarg, 1, 4096);

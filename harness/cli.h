@@ -35,6 +35,7 @@ typedef struct kb_options {
     const char *suite;
     uint64_t seed;
     int trials;
+    double ref_budget; /* --ref-budget: oracle work per case before rows are sampled */
     int threads;
     int verbose;
     /* timing (KB_OPT_TIMING) */

@@ -47,6 +47,7 @@ static const char usage[] =
     "  --suite NAME|FILE   smoke, default (the default), perf or a suite file (docs/suites.md)\n"
     "  --seed N            seed of every random input (default 1)\n"
     "  --trials N          random verification trials per case (default 3)\n"
+    "  --ref-budget OPS    oracle work per case above which only sampled rows are checked\n                      (default 1000000000; kb_case_ref_cost units, docs/verification.md)\n"
     "\n"
     "placement (docs/placement.md): each case runs once per placement\n"
     "  --threads LIST      thread counts, e.g. 1,2,all (default: all)\n"
@@ -277,7 +278,7 @@ int kb_cmd_run(int argc, char **argv)
     if (!per_placement) kb_usage_error("run: no kernel of the selected plugins matches the filters and the suite");
     int total = per_placement * rec.placement_count;
 
-    kb_verify_options vo = {o.seed, o.trials, 1e9, 0};
+    kb_verify_options vo = {o.seed, o.trials, o.ref_budget, 0};
     kb_timing_options to = {o.repetitions, o.min_time, o.warmup, o.cold, o.seed};
     int tty = isatty(2), done = 0, cap = 0, oracle_failed = 0, ndev = 0;
     kb_device_fact devs[KB_MAX_DEVICES];

@@ -30,6 +30,7 @@ static const char usage[] =
     "  --suite NAME|FILE   smoke, default (the default), perf or a suite file (docs/suites.md)\n"
     "  --seed N            seed of every random input (default 1)\n"
     "  --trials N          random trials per case before the adversarial ones (default 3)\n"
+    "  --ref-budget OPS    oracle work per case above which only sampled rows are checked\n                      (default 1000000000; kb_case_ref_cost units, docs/verification.md)\n"
     "  --threads N         threads a plugin may use (default: the CPUs available)\n"
     "  -v, --verbose       one line per trial too\n"
     "  -h, --help          this text\n"
@@ -37,7 +38,6 @@ static const char usage[] =
     "exit status: 0 all checked kernels passed, 1 a kernel failed, 2 usage or input error\n";
 
 /* Reference work per case before verification samples rows (~1 s of ref). */
-#define REF_BUDGET 1e9
 
 static void print_line(const kb_verify_target *t, const kb_case *c, int64_t sampled, int64_t total)
 {
@@ -73,7 +73,7 @@ int kb_cmd_verify(int argc, char **argv)
     kb_registry reg;
     kb_plan_load(&o, &reg, KB_PLAN_STRICT);
     kb_oracle oracle = {kb_plan_oracle(&reg)};
-    kb_verify_options vo = {o.seed, o.trials, REF_BUDGET, o.verbose};
+    kb_verify_options vo = {o.seed, o.trials, o.ref_budget, o.verbose};
 
     double t0 = kb_now();
     int passed = 0, failed = 0, skipped = 0, cases = 0, rc = KB_EXIT_OK;
