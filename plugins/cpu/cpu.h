@@ -32,6 +32,9 @@ static inline int kb_cpu_threads(const void *plugin_ctx)
 
 /* --- messages and checks (cpu_plugin.c) --------------------------------- */
 
+/* 1 if this CPU runs the *_avx2.c kernels (AVX2, FMA and F16C), else 0. */
+int kb_cpu_has_avx2_fma_f16c(void);
+
 /* printf into err (if any) and return `status`. */
 kb_status kb_cpu_fail(kb_status status, char *err, size_t err_len, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -141,6 +144,9 @@ kb_status kb_cpu_softmax_twopass(void *ctx, const kb_problem *p, void *ws, void 
                                  char *err, size_t err_len);
 kb_status kb_cpu_softmax_online(void *ctx, const kb_problem *p, void *ws, void *stream,
                                 char *err, size_t err_len);
+KB_CPU_OP_FUNCS(softmax_avx2); /* softmax_avx2.c */
+kb_status kb_cpu_softmax_avx2(void *ctx, const kb_problem *p, void *ws, void *stream,
+                              char *err, size_t err_len);
 
 KB_CPU_OP_FUNCS(attention_rowwise);
 KB_CPU_OP_FUNCS(attention_online);
@@ -148,13 +154,22 @@ kb_status kb_cpu_attention_rowwise(void *ctx, const kb_problem *p, void *ws, voi
                                    char *err, size_t err_len);
 kb_status kb_cpu_attention_online(void *ctx, const kb_problem *p, void *ws, void *stream,
                                   char *err, size_t err_len);
+KB_CPU_OP_FUNCS(attention_flash); /* attention_flash.c (AVX2 driver: attention_avx2.c) */
+kb_status kb_cpu_attention_flash(void *ctx, const kb_problem *p, void *ws, void *stream,
+                                 char *err, size_t err_len);
 
 KB_CPU_OP_FUNCS(quantize);
 kb_status kb_cpu_quantize_basic(void *ctx, const kb_problem *p, void *ws, void *stream,
                                 char *err, size_t err_len);
+KB_CPU_OP_FUNCS(quantize_avx2); /* quantize_avx2.c, vq_avx2.c */
+kb_status kb_cpu_quantize_avx2(void *ctx, const kb_problem *p, void *ws, void *stream,
+                               char *err, size_t err_len);
 
 KB_CPU_OP_FUNCS(matmul);
 kb_status kb_cpu_matmul_simple(void *ctx, const kb_problem *p, void *ws, void *stream,
                                char *err, size_t err_len);
+KB_CPU_OP_FUNCS(matmul_gemm); /* gemm/gemm.c */
+kb_status kb_cpu_matmul_gemm(void *ctx, const kb_problem *p, void *ws, void *stream, char *err,
+                             size_t err_len);
 
 #endif /* KB_CPU_H */

@@ -20,6 +20,13 @@ kb_status kb_cpu_fail(kb_status status, char *err, size_t err_len, const char *f
     return status;
 }
 
+int kb_cpu_has_avx2_fma_f16c(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+}
+
 kb_status kb_cpu_check_tensor(const kb_tensor *t, const char *name, kb_dtype dtype,
                               int32_t rank, const int64_t *shape, char *why, size_t why_len)
 {
@@ -110,16 +117,25 @@ static const kb_kernel kernels[] = {
      kb_cpu_softmax_supports, kb_cpu_softmax_workspace, kb_cpu_softmax_twopass},
     {"online", KB_OP_SOFTMAX, "online softmax (Milakov & Gimelshein 2018); f32 math",
      kb_cpu_softmax_supports, kb_cpu_softmax_workspace, kb_cpu_softmax_online},
+    {"avx2", KB_OP_SOFTMAX, "AVX2/FMA: max, exp and write passes over an L1-resident row, one exp per element; online for long rows",
+     kb_cpu_softmax_avx2_supports, kb_cpu_softmax_avx2_workspace, kb_cpu_softmax_avx2},
     {"rowwise", KB_OP_ATTENTION, "one query row at a time, f32 score row of length Skv",
      kb_cpu_attention_rowwise_supports, kb_cpu_attention_rowwise_workspace,
      kb_cpu_attention_rowwise},
     {"online", KB_OP_ATTENTION, "FlashAttention-style key blocks with online softmax",
      kb_cpu_attention_online_supports, kb_cpu_attention_online_workspace,
      kb_cpu_attention_online},
+    {"flash", KB_OP_ATTENTION, "AVX2/FMA FlashAttention: 64x64 tiles, register-tiled Q K^T and P V, online softmax",
+     kb_cpu_attention_flash_supports, kb_cpu_attention_flash_workspace,
+     kb_cpu_attention_flash},
     {"basic", KB_OP_QUANTIZE, "int8 absmax (tensor/row/group), dequant, casts, VQ",
      kb_cpu_quantize_supports, kb_cpu_quantize_workspace, kb_cpu_quantize_basic},
+    {"avx2", KB_OP_QUANTIZE, "AVX2/FMA/F16C: exact int8 (vdivps + tie fix-up), dequant, bit-exact casts; VQ as 6x16 FMA tiles",
+     kb_cpu_quantize_avx2_supports, kb_cpu_quantize_avx2_workspace, kb_cpu_quantize_avx2},
     {"simple", KB_OP_MATMUL, "packed f32 panels, 4x8 register tiles; i8 exact",
      kb_cpu_matmul_supports, kb_cpu_matmul_workspace, kb_cpu_matmul_simple},
+    {"gemm", KB_OP_MATMUL, "AVX2/FMA BLIS-style packed GEMM: 6x16 tiles, cache-sized blocks; i8 exact via vpmaddwd, or vpdpbusd with AVX-VNNI",
+     kb_cpu_matmul_gemm_supports, kb_cpu_matmul_gemm_workspace, kb_cpu_matmul_gemm},
 };
 
 static const kb_plugin plugin = {
