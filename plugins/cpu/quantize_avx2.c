@@ -2,8 +2,10 @@
  * quantize_avx2.c - the quantize kinds with AVX2 + FMA + F16C, kernel "avx2"
  * (VQ lives in vq_avx2.c).  All but VQ are memory bound: each row is read
  * once from memory (per row / per group: the absmax pass leaves the row in
- * L1 for the quantize pass), outputs are written once, with non-temporal
- * stores when the problem lives in DRAM.  Rows are split over the pool.
+ * L1 for the quantize pass, which meanwhile prefetches the next row, so
+ * DRAM never waits for the arithmetic), outputs are written once, with
+ * non-temporal stores when the problem lives in DRAM.  Rows are split over
+ * the pool.
  *
  * INT8: scale = absmax / 127 (an f32 division, as defined); absmax is an
  *   integer max over the magnitude bits, which orders NaN above +inf above
@@ -177,8 +179,22 @@ static void quant_scalar(const float *x, int8_t *q, int64_t n, float scale)
 
 static int vector_scale(float scale) { return scale >= 0x1p-100f && scale < INFINITY; }
 
-/* q[0..n) from x[0..n) with one scale. */
-KB_AVX2_INLINE void quant_span(const float *x, int8_t *q, int64_t n, float scale, int stream)
+/* While a row is coded from L1, bring in the bytes of the next row that
+ * match x[j..j+32) of this one (two lines; `next` NULL: no next row), so
+ * DRAM keeps working during the arithmetic (the absmax pass then finds the
+ * row in cache).  Measured on 4096 x 4096, one thread: per row 30 -> 40 GB/s,
+ * per group of 32 23 -> 39 GB/s. */
+KB_AVX2_INLINE void prefetch_next(const char *next, int64_t j)
+{
+    if (next) {
+        _mm_prefetch(next + 4 * j, _MM_HINT_T0);
+        _mm_prefetch(next + 4 * j + 64, _MM_HINT_T0);
+    }
+}
+
+/* q[0..n) from x[0..n) with one scale; `next`: the next row's x or NULL. */
+KB_AVX2_INLINE void quant_span(const float *x, int8_t *q, int64_t n, float scale, int stream,
+                               const char *next)
 {
     if (scale == 0.0f) {
         memset(q, 0, (size_t)n);
@@ -190,10 +206,12 @@ KB_AVX2_INLINE void quant_span(const float *x, int8_t *q, int64_t n, float scale
     }
     const __m256 s = _mm256_set1_ps(scale), inv = _mm256_set1_ps(1.0f / scale);
     int64_t j = 0;
-    for (; j + 32 <= n; j += 32)
+    for (; j + 32 <= n; j += 32) {
+        prefetch_next(next, j);
         store32(q + j, quant32(_mm256_loadu_ps(x + j), _mm256_loadu_ps(x + j + 8),
                                _mm256_loadu_ps(x + j + 16), _mm256_loadu_ps(x + j + 24), s, inv),
                 stream);
+    }
     if (j < n) {
         float buf[32] = {0};
         int8_t out[32];
@@ -257,18 +275,19 @@ KB_AVX2_INLINE group8 group8_scales(const float *x, float *scales)
     return r;
 }
 
-/* The codes of those eight groups (from L1 now). */
+/* The codes of those eight groups (from L1 now); `next` as for quant_span. */
 KB_AVX2_INLINE void group8_codes(const float *x, int8_t *q, const float *scales, group8 g8,
-                                 int stream)
+                                 int stream, const char *next)
 {
     if (!g8.ok) { /* a zero, tiny or non-finite scale among them */
         for (int g = 0; g < 8; g++)
-            quant_span(x + 32 * g, q + 32 * g, 32, scales[g], 0);
+            quant_span(x + 32 * g, q + 32 * g, 32, scales[g], 0, NULL);
         return;
     }
     for (int g = 0; g < 8; g++) {
         const float *xg = x + 32 * g;
         __m256i lane = _mm256_set1_epi32(g);
+        prefetch_next(next, 32 * g);
         store32(q + 32 * g, quant32(_mm256_loadu_ps(xg), _mm256_loadu_ps(xg + 8),
                                     _mm256_loadu_ps(xg + 16), _mm256_loadu_ps(xg + 24),
                                     _mm256_permutevar8x32_ps(g8.s, lane),
@@ -285,7 +304,8 @@ KB_AVX2_INLINE void group8_codes(const float *x, int8_t *q, const float *scales,
  * threads on 4096 x 4096.) */
 #define SEGMENT_BATCHES 16
 
-KB_AVX2_INLINE int64_t groups32_row(const float *x, int8_t *q, float *scales, int64_t n, int stream)
+KB_AVX2_INLINE int64_t groups32_row(const float *x, int8_t *q, float *scales, int64_t n, int stream,
+                                    const char *next)
 {
     int64_t batches = n / 256;
     group8 g8[SEGMENT_BATCHES];
@@ -294,7 +314,8 @@ KB_AVX2_INLINE int64_t groups32_row(const float *x, int8_t *q, float *scales, in
         for (int b = 0; b < nb; b++)
             g8[b] = group8_scales(x + 256 * (b0 + b), scales + 8 * (b0 + b));
         for (int b = 0; b < nb; b++)
-            group8_codes(x + 256 * (b0 + b), q + 256 * (b0 + b), scales + 8 * (b0 + b), g8[b], stream);
+            group8_codes(x + 256 * (b0 + b), q + 256 * (b0 + b), scales + 8 * (b0 + b), g8[b], stream,
+                         next ? next + 4 * 256 * (b0 + b) : NULL);
     }
     return batches * 256;
 }
@@ -400,25 +421,26 @@ static void int8_rows(void *arg, int64_t r0, int64_t r1, int tid)
     const kb_quantize_params *q = job->q;
     for (int64_t r = r0; r < r1; r++) {
         const float *x = x_row(q, r);
+        const char *next = r + 1 < r1 ? (const char *)x_row(q, r + 1) : NULL;
         int8_t *qr = kb_cpu_at(&q->q, r * q->q.strides[0]);
         if (q->granularity == KB_SCALE_PER_TENSOR) {
-            quant_span(x, qr, q->cols, job->tensor_scale, job->stream);
+            quant_span(x, qr, q->cols, job->tensor_scale, job->stream, next);
         } else if (q->granularity == KB_SCALE_PER_ROW) {
             float s = from_bits(absmax_bits(x, q->cols)) / 127.0f;
             ((float *)q->scales.data)[r * q->scales.strides[0]] = s;
-            quant_span(x, qr, q->cols, s, job->stream);
+            quant_span(x, qr, q->cols, s, job->stream, next);
         } else {
             float *sr = kb_cpu_at(&q->scales, r * q->scales.strides[0]);
             int64_t g = q->group_size, c0 = 0, gi = 0;
             if (g == 32) {
-                c0 = groups32_row(x, qr, sr, q->cols, job->stream);
+                c0 = groups32_row(x, qr, sr, q->cols, job->stream, next);
                 gi = c0 / 32;
             }
             for (; c0 < q->cols; c0 += g, gi++) { /* other sizes, and a short last group */
                 int64_t n = q->cols - c0 < g ? q->cols - c0 : g;
                 float s = from_bits(absmax_bits(x + c0, n)) / 127.0f;
                 sr[gi] = s;
-                quant_span(x + c0, qr + c0, n, s, job->stream);
+                quant_span(x + c0, qr + c0, n, s, job->stream, NULL);
             }
         }
     }

@@ -145,20 +145,30 @@ KB_AVX2_INLINE float row_max(kb_dtype t, const void *x, int64_t n)
     return kb_hmax_ps(_mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3)));
 }
 
-/* exp(scale (v - m)) = 2^((v - m) k) with k = scale log2(e) (kscale).
- * expd maps NaN differences to 0 (the online path relies on it: -inf - -inf);
+/* exp(scale (v - m)) = 2^((v - m) k) with k = scale log2(e); lo = -127 / k
+ * is where kb_exp2_prod_ps clamps v - m. */
+typedef struct exp_k {
+    __m256 k, lo;
+} exp_k;
+
+static exp_k exp_consts(float scale)
+{
+    float k = (float)((double)scale * 1.4426950408889634);
+    exp_k c = {_mm256_set1_ps(k), _mm256_set1_ps(-127.0f / k)};
+    return c;
+}
+
+/* expd maps NaN differences to 0 (the online path relies on it: -inf - -inf);
  * expd_nan lets a NaN through (the cached path finds NaN rows by their sum). */
-KB_AVX2_INLINE __m256 expd(__m256 v, __m256 m, __m256 k)
+KB_AVX2_INLINE __m256 expd(__m256 v, __m256 m, exp_k c)
 {
-    return kb_exp2_nonpos_ps(_mm256_mul_ps(_mm256_sub_ps(v, m), k), 1);
+    return kb_exp2_prod_ps(_mm256_sub_ps(v, m), c.k, c.lo, 1);
 }
 
-KB_AVX2_INLINE __m256 expd_nan(__m256 v, __m256 m, __m256 k)
+KB_AVX2_INLINE __m256 expd_nan(__m256 v, __m256 m, exp_k c)
 {
-    return kb_exp2_nonpos_ps(_mm256_mul_ps(_mm256_sub_ps(v, m), k), 0);
+    return kb_exp2_prod_ps(_mm256_sub_ps(v, m), c.k, c.lo, 0);
 }
-
-static float kscale(float scale) { return (float)((double)scale * 1.4426950408889634); }
 
 /* Write pass of log-softmax: y = scale (x - m) - lse. */
 KB_AVX2_INLINE void write_log(const sm_row *r, float m, float lse)
@@ -182,7 +192,8 @@ KB_AVX2_INLINE void row_cached(const sm_row *r, float *e)
     float m = row_max(r->t, r->x, r->n);
     if (edge_row(r, m, 0))
         return;
-    const __m256 vm = _mm256_set1_ps(m), vk = _mm256_set1_ps(kscale(r->scale));
+    const __m256 vm = _mm256_set1_ps(m);
+    const exp_k vk = exp_consts(r->scale);
     __m256 s0 = _mm256_setzero_ps();
     int keep = !r->log_softmax;
     int64_t j = 0;
@@ -227,7 +238,7 @@ KB_AVX2_INLINE void row_cached(const sm_row *r, float *e)
 }
 
 /* Online update of the per-lane (max, sum) with a block whose lane maxima are bm. */
-KB_AVX2_INLINE void online_rescale(__m256 *vm, __m256 *vsum, __m256 bm, __m256 vk)
+KB_AVX2_INLINE void online_rescale(__m256 *vm, __m256 *vsum, __m256 bm, exp_k vk)
 {
     __m256 nm = _mm256_max_ps(*vm, bm);
     if (_mm256_movemask_ps(_mm256_cmp_ps(nm, *vm, _CMP_GT_OQ))) {
@@ -240,7 +251,7 @@ KB_AVX2_INLINE void online_rescale(__m256 *vm, __m256 *vsum, __m256 bm, __m256 v
 /* The streaming path for long rows: online (max, sum) pass, then write pass. */
 KB_AVX2_INLINE void row_online(const sm_row *r)
 {
-    const __m256 vk = _mm256_set1_ps(kscale(r->scale));
+    const exp_k vk = exp_consts(r->scale);
     __m256 vm = _mm256_set1_ps(-INFINITY), vsum = _mm256_setzero_ps();
     __m256 nan = _mm256_setzero_ps();
     int64_t j = 0;

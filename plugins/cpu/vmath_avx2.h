@@ -19,27 +19,27 @@
 
 /* ---- exp ------------------------------------------------------------------ */
 
-/* 2^w for w <= 0 (softmax's exponents, already multiplied by log2(e)).
- * w = n + f with n = rne(w) and |f| <= 1/2 (f = w - n is exact); 2^f is a
- * degree-6 polynomial fitted here for relative error (0.66 ulp when
- * evaluated in f32 by Horner), and 2^n comes from bits.  w is clamped at
- * -127, where n + 127 = 0 makes the 2^n bits 0: exactly 0 for masked (-inf)
- * entries without a blend.  Results between 2^-127 and 2^-126 may flush to
- * 0 or come out subnormal: an absolute error below 2^-126, nothing next to
- * softmax outputs.  NaN: `nan_to_zero` gives 0 (maxps returns its second
- * operand when one is NaN: here the bound), otherwise NaN passes through
- * (the bound first), so that a NaN input shows up in a sum of exps.
- * Few constants on purpose: with two vectors in flight the loops keep every
- * constant and accumulator in the 16 ymm registers.  The cost is the op
- * count (~15 FP ops per vector, ~6 cycles here): the FMA and add pipes
- * together sustain under 3 ops a cycle on this mix. */
-KB_AVX2_INLINE __m256 kb_exp2_nonpos_ps(__m256 w, int nan_to_zero)
+/* 2^(d k) for d k <= 0: softmax's exponentials, with d = x - max and
+ * k = scale log2(e).  d k = n + f with n = rne(d k) and |f| <= 1/2: one FMA
+ * rounds d k + (1.5 2^23 + 127) to an integer, leaving n + 127 in the low
+ * mantissa bits, and a second gives f = d k - n with a single rounding.
+ * 2^f is a degree-6 polynomial fitted here for relative error (0.66 ulp
+ * evaluated in f32 by Horner); 2^n comes from the bits.  d is clamped at
+ * lo = -127 / k first: there n + 127 = 0 makes the 2^n bits 0, exactly 0 for
+ * masked (-inf) entries without a blend (results below 2^-126 may flush to 0:
+ * an absolute error under 2^-126, nothing next to softmax outputs).  NaN:
+ * `nan_to_zero` gives 0 (maxps returns its second operand when one is NaN:
+ * here the bound), otherwise NaN passes through (the bound first), so that a
+ * NaN input shows up in a sum of exps.  d k = 0 gives exactly 1.
+ * The cost is the op count: 13 FP ops, and the FMA and add pipes together
+ * sustain under 3 ops a cycle on this mix here.  Few constants on purpose:
+ * with two vectors in flight the loops keep everything in 16 registers. */
+KB_AVX2_INLINE __m256 kb_exp2_prod_ps(__m256 d, __m256 k, __m256 lo, int nan_to_zero)
 {
     const __m256 magic = _mm256_set1_ps(12582912.0f + 127.0f); /* 1.5 * 2^23 + bias */
-    const __m256 lo = _mm256_set1_ps(-127.0f);
-    w = nan_to_zero ? _mm256_max_ps(w, lo) : _mm256_max_ps(lo, w);
-    __m256 t = _mm256_add_ps(w, magic); /* low mantissa bits: n + 127, rounded to nearest */
-    __m256 f = _mm256_sub_ps(w, _mm256_sub_ps(t, magic));
+    d = nan_to_zero ? _mm256_max_ps(d, lo) : _mm256_max_ps(lo, d);
+    __m256 t = _mm256_fmadd_ps(d, k, magic);
+    __m256 f = _mm256_fmsub_ps(d, k, _mm256_sub_ps(t, magic));
     __m256 p = _mm256_set1_ps(0x1.41fbbap-13f);
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0x1.5f3e54p-10f));
     p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0x1.3b2d4cp-7f));
