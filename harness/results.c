@@ -44,6 +44,9 @@ void kb_results_apply_roofline(kb_run_record *rec)
     if (!rec->have_peak) return;
     for (int i = 0; i < rec->count; i++) {
         kb_result *r = &rec->results[i];
+        /* kbench peak measures FP32 FMA, not integer multiply-add: an int8
+         * matmul has no measured ceiling to be a share of. */
+        if (r->c.op == KB_OP_MATMUL && r->c.dtype == KB_DTYPE_I8) continue;
         const kb_device_peak *dev = kb_peak_device(&rec->peak, r->plugin);
         if (dev) r->roofline = kb_peak_device_roofline(dev, r->fig.flops, r->fig.bytes);
         else if (!r->on_device) r->roofline = kb_peak_roofline(&rec->peak, r->fig.flops, r->fig.bytes, r->threads);
