@@ -2,7 +2,7 @@
 # scripts/gpu-check.sh - everything GPU-related kbench can check, in one go,
 # sized for a short lease on a GPU machine (under 8 minutes on an H100).
 #
-#   scripts/gpu-check.sh [--kbench PATH] [--quick] OUTDIR
+#   scripts/gpu-check.sh [--kbench PATH] [--quick] [--budget SECONDS] OUTDIR
 #
 # 1. builds kbench with the cuda and cublas plugins for the GPU present
 #    (CMAKE_CUDA_ARCHITECTURES=native), unless --kbench names a kbench binary
@@ -14,22 +14,27 @@
 # 5. compute-sanitizer (memcheck, and racecheck on the tensor-core kernels) on
 #    the smoke suite;
 # and writes every log and result file into OUTDIR, printing a summary table
-# last.  --quick skips the sanitizer's racecheck pass.
+# last.  --quick skips the sanitizer's racecheck pass.  --budget (default
+# 470 s) caps the whole check: each step's time limit is cut to what is left,
+# and a step with under 20 s left is skipped: it counts as failed, with rc
+# 125 in the table (the check did not complete).
 #
 # Exit status: 0 every step passed; 1 a step failed (the table says which);
 # 2 usage error; 77 skipped: no NVIDIA GPU or driver here (the reason is
 # printed), which is what CI machines see.
 set -uo pipefail
 
-usage() { echo "usage: scripts/gpu-check.sh [--kbench PATH] [--quick] OUTDIR" >&2; exit 2; }
+usage() { echo "usage: scripts/gpu-check.sh [--kbench PATH] [--quick] [--budget SECONDS] OUTDIR" >&2; exit 2; }
 
 kbench=""
 quick=0
+budget=470
 out=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --kbench) [ $# -ge 2 ] || usage; kbench=$2; shift 2 ;;
     --quick) quick=1; shift ;;
+    --budget) [ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || usage; budget=$2; shift 2 ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     -*) echo "gpu-check: unknown option $1" >&2; usage ;;
     *) [ -z "$out" ] || usage; out=$1; shift ;;
@@ -63,12 +68,20 @@ record() {
     [ "$2" = FAIL ] && failed=1
     return 0
 }
-# step NAME TIMEOUT_S LOGFILE command...: runs it with a time limit, log in OUTDIR.
+# step NAME TIMEOUT_S LOGFILE command...: runs it with a time limit (cut to
+# what is left of the budget), log in OUTDIR; status 125 when no time is left.
 step() {
     local name=$1 limit=$2 log=$3
     shift 3
-    local t0
+    local t0 left
     t0=$(date +%s)
+    left=$((budget - (t0 - t_start)))
+    if [ $left -lt 20 ]; then
+        echo "== $name: skipped, the ${budget}s budget is spent" | tee "$out/$log"
+        step_rc=125 step_s=0
+        return 125
+    fi
+    [ $limit -gt $left ] && limit=$left
     echo "== $name: $*" | tee "$out/$log"
     timeout --kill-after=10 "$limit" "$@" >>"$out/$log" 2>&1
     local rc=$?
