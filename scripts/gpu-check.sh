@@ -8,7 +8,8 @@
 #    (CMAKE_CUDA_ARCHITECTURES=native), unless --kbench names a kbench binary
 #    already built (its plugins in ../lib/kbench/plugins);
 # 2. `kbench list` and `kbench peak` (device copy bandwidth, matmul ceiling);
-# 3. `kbench verify --plugin cuda --plugin cublas` on the default suite;
+# 3. `kbench verify --plugin cuda --plugin cublas` on the default suite and on
+#    plugins/cublas/gpu_check.suite (matmul layouts the default suite lacks);
 # 4. `kbench run --suite perf-gpu` comparing cuda against cublas, with a short
 #    time budget per benchmark;
 # 5. compute-sanitizer (memcheck, and racecheck on the tensor-core kernels) on
