@@ -65,7 +65,7 @@ rows=()
 failed=0
 # record STEP STATUS SECONDS DETAIL
 record() {
-    rows+=("$(printf '%-12s %-6s %6ss  %s' "$1" "$2" "$3" "$4")")
+    rows+=("$(printf '%-14s %-6s %6ss  %s' "$1" "$2" "$3" "$4")")
     [ "$2" = FAIL ] && failed=1
     return 0
 }
@@ -126,7 +126,8 @@ else
 fi
 results="$out/results"
 if step peak 120 peak.log "$kbench" peak --store --results-dir "$results" --save "$out/peak.json"; then
-    record peak ok "$step_s" "$(grep -iE 'copy|matmul' "$out/peak.log" | grep -iE 'cuda|device|GB/s' | tail -n 2 | tr -s ' ' | tr '\n' ';')"
+    dev_line=$(grep -E '^device ' "$out/peak.log" | head -n 2 | tr '\n' ';')
+    record peak ok "$step_s" "${dev_line:-no device ceilings measured}"
 else
     record peak FAIL "$step_s" "see peak.log (rc $step_rc)"
 fi
@@ -135,7 +136,9 @@ fi
 step verify 240 verify.log "$kbench" verify --plugin cuda --plugin cublas --suite default
 vrc=$step_rc
 summary_line=$(grep -E '^verify: ' "$out/verify.log" | tail -n 1)
-if [ $vrc -eq 0 ]; then
+if [ $vrc -eq 0 ] && grep -qE '^verify: 0 passed' <<<"$summary_line"; then
+    record verify FAIL "$step_s" "nothing verified: $summary_line"
+elif [ $vrc -eq 0 ]; then
     record verify ok "$step_s" "$summary_line"
 else
     record verify FAIL "$step_s" "rc $vrc; $summary_line; $(grep -c '^FAIL' "$out/verify.log") FAIL lines in verify.log"
@@ -146,7 +149,9 @@ fi
 step "verify lt" 150 verify-matmul.log "$kbench" verify --plugin cuda --plugin cublas \
     --suite "$root/plugins/cublas/gpu_check.suite"
 line=$(grep -E '^verify: ' "$out/verify-matmul.log" | tail -n 1 | cut -c1-80)
-if [ $step_rc -eq 0 ]; then
+if [ $step_rc -eq 0 ] && grep -qE '^verify: 0 passed' <<<"$line"; then
+    record "verify lt" FAIL "$step_s" "nothing verified: $line"
+elif [ $step_rc -eq 0 ]; then
     record "verify lt" ok "$step_s" "$line"
 else
     record "verify lt" FAIL "$step_s" "rc $step_rc; $line"
@@ -164,7 +169,9 @@ for op in matmul attention softmax quantize; do
         --repetitions 3 --min-time 0.05 --warmup 0.02 --results-dir "$results" \
         --json "$out/perf-$op.json" --csv "$out/perf-$op.csv"
     line=$(grep -E '^run: ' "$out/perf-$op.log" | tail -n 1 | cut -c1-80)
-    if [ $step_rc -eq 0 ]; then
+    if [ $step_rc -eq 0 ] && grep -qE '^run: 0 timed' <<<"$line"; then
+        record "perf $op" FAIL "$step_s" "nothing timed: $line"
+    elif [ $step_rc -eq 0 ]; then
         record "perf $op" ok "$step_s" "$line"
     else
         record "perf $op" FAIL "$step_s" "rc $step_rc; $line"

@@ -37,3 +37,18 @@ kb_expect_no_gpu(cuda_run_skips 0
 kb_expect_no_gpu(gpu_check_skips 77
   --has "^gpu-check: SKIPPED: no NVIDIA"
   -- ${PROJECT_SOURCE_DIR}/scripts/gpu-check.sh ${CMAKE_CURRENT_BINARY_DIR}/gpu-check-out)
+
+# gpu-check.sh's mechanics with a stand-in nvidia-smi (tests/integration/fake_gpu):
+# every step runs, a GPU plugin that cannot start makes each step fail (nothing
+# verified, nothing timed) rather than pass vacuously, and the table comes last.
+add_test(NAME integration.gpu_check_dry_run
+  COMMAND ${NO_GPU} ${CMAKE_COMMAND} -E env "PATH=${CMAKE_CURRENT_SOURCE_DIR}/fake_gpu:$ENV{PATH}"
+          ${EXPECT} 1
+          --has "^== gpu-check summary: Fake GPU"
+          --has "^list +FAIL .*init failed: CUDA: "
+          --has "^verify +FAIL .*nothing verified: verify: 0 passed"
+          --has "^perf matmul +FAIL .*nothing timed"
+          --has "^peak +ok "
+          -- ${PROJECT_SOURCE_DIR}/scripts/gpu-check.sh --kbench ${KB} --quick --budget 120
+             ${CMAKE_CURRENT_BINARY_DIR}/gpu-check-dry)
+set_tests_properties(integration.gpu_check_dry_run PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
