@@ -12,5 +12,7 @@ int kb_cmd_topo(int argc, char **argv);
 int kb_cmd_peak(int argc, char **argv);
 int kb_cmd_compare(int argc, char **argv);
 int kb_cmd_history(int argc, char **argv);
+int kb_cmd_report(int argc, char **argv);
+int kb_cmd_check_plugin(int argc, char **argv);
 
 #endif

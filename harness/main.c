@@ -23,13 +23,15 @@ static const struct {
     {"peak", kb_cmd_peak, "measure the roofline ceilings: FMA GFLOP/s, copy and triad GB/s"},
     {"compare", kb_cmd_compare, "compare two result files: U test, threshold, verdict per benchmark"},
     {"history", kb_cmd_history, "each benchmark across the saved runs, with change points (SQLite)"},
+    {"report", kb_cmd_report, "one self-contained HTML page (or markdown) of result files: roofline, bars"},
+    {"check-plugin", kb_cmd_check_plugin, "conformance report on one plugin file, for its author"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: kbench <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n`kbench <command> --help` describes a command's options.  Docs: docs/.\n"
                "exit status: 0 success, 1 a check failed, 2 usage or input error\n");
 }

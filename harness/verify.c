@@ -313,3 +313,11 @@ out:
     kb_workload_free(&w);
     return rc;
 }
+
+kb_status kb_verify_run(const kb_loaded_plugin *lp, const kb_kernel *k, kb_workload *w, char *err, size_t err_len)
+{
+    if (strcmp(lp->desc->backend, KB_BACKEND_HOST) != 0) return run_on_device(lp, k, w, err, err_len);
+    return run_kernel(k, lp->ctx, &w->p, err, err_len);
+}
+
+const char *kb_status_name(kb_status st) { return status_name(st); }

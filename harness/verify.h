@@ -45,4 +45,14 @@ typedef struct kb_oracle {
 int kb_verify_case(const kb_case *c, const kb_oracle *oracle, kb_verify_target *targets, int target_count,
                    const kb_verify_options *opt, int64_t *sampled_rows, char *err, size_t err_len);
 
+/* Run kernel k of plugin lp once on w's buffers as verify does: host
+ * plugins in place, device plugins through their memory hooks (every buffer
+ * copied there and back).  Returns run()'s status, message in err. */
+struct kb_workload;
+kb_status kb_verify_run(const kb_loaded_plugin *lp, const kb_kernel *k, struct kb_workload *w, char *err,
+                        size_t err_len);
+
+/* "OK", "UNSUPPORTED", ... for messages. */
+const char *kb_status_name(kb_status st);
+
 #endif

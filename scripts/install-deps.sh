@@ -22,6 +22,7 @@ packages=(
   libopenblas-dev    # the openblas baseline plugin (plugins/openblas); optional: skipped when absent
   libopenblas-pthread-dev # ... its pthreads build (openblas_set_num_threads sizes its own pool)
   libdnnl-dev        # the onednn baseline plugin (plugins/onednn); optional: skipped when absent
+  chromium           # renders kbench report pages headless (integration.report_browser); optional: skipped when absent
 )
 
 missing=()
