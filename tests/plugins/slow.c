@@ -5,6 +5,8 @@
  *
  *   KB_SLOW_PERCENT=P  the wait is 200 us * (1 + P/100): P percent slower
  *   KB_SLOW_FAIL=1     the first output element is off by 1%: it stops verifying
+ *   KB_SLOW_FAIL_AFTER=N  run() fails from its (N+1)-th call on (per init): a
+ *                      kernel that verifies, then fails while being timed
  *
  * A busy-wait on CLOCK_MONOTONIC is far steadier than real work on a shared
  * runner, so a planted 30% is a real 30% and a planted 2% a real 2%.
@@ -28,7 +30,7 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-typedef struct knobs { double wait; int fail; } knobs;
+typedef struct knobs { double wait; int fail; long fail_after, calls; } knobs;
 
 static kb_status init(const kb_host_context *host, void **ctx, char *err, size_t n)
 {
@@ -38,6 +40,9 @@ static kb_status init(const kb_host_context *host, void **ctx, char *err, size_t
     const char *p = getenv("KB_SLOW_PERCENT"), *f = getenv("KB_SLOW_FAIL");
     k->wait = BASE_WAIT_S * (1.0 + (p ? atof(p) : 0.0) / 100.0);
     k->fail = f && atoi(f) != 0;
+    const char *a = getenv("KB_SLOW_FAIL_AFTER");
+    k->fail_after = a ? atol(a) : -1;
+    k->calls = 0;
     *ctx = k;
     return KB_OK;
 }
@@ -56,8 +61,12 @@ static kb_status supports(void *ctx, const kb_problem *p, char *why, size_t n)
 
 static kb_status run(void *ctx, const kb_problem *p, void *ws, void *stream, char *err, size_t n)
 {
-    (void)ws; (void)stream; (void)err; (void)n;
-    const knobs *k = ctx;
+    (void)ws; (void)stream;
+    knobs *k = ctx;
+    if (k->fail_after >= 0 && ++k->calls > k->fail_after) {
+        snprintf(err, n, "planted failure on call %ld (KB_SLOW_FAIL_AFTER=%ld)", k->calls, k->fail_after);
+        return KB_ERR_INTERNAL;
+    }
     double t0 = now();
     const kb_softmax_params *s = &p->u.softmax;
     kb_test_plain_softmax(s);
