@@ -104,6 +104,7 @@ static int apply_key(parse_ctx *pc, kb_case *c, const char *key, const char *val
         if (!strcmp(key, "cols")) return parse_i64(pc, key, val, 1, DIM_MAX, &c->cols);
         if (!strcmp(key, "scale")) return parse_float(pc, key, val, &c->scale);
         if (!strcmp(key, "log")) return parse_flag(pc, key, val, &c->log_softmax);
+        if (!strcmp(key, "pad")) return parse_i64(pc, key, val, 0, 4096, &c->pad);
         break;
     case KB_OP_ATTENTION:
         if (!strcmp(key, "dtype")) return parse_dtype(pc, key, val, &c->dtype);

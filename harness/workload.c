@@ -57,8 +57,8 @@ static void set_roles(kb_workload *w, kb_dtype fo)
         s->scale = c->scale;
         s->log_softmax = c->log_softmax;
         int64_t shape[2] = {c->rows, c->cols};
-        shape_tensor(&s->x, c->dtype, 2, shape, 0);
-        shape_tensor(&s->y, fo ? fo : c->dtype, 2, shape, 0);
+        shape_tensor(&s->x, c->dtype, 2, shape, c->pad);
+        shape_tensor(&s->y, fo ? fo : c->dtype, 2, shape, c->pad);
         add_role(w, &s->x, "x", 1, 0, 1, KB_CHECK_FLOAT);
         add_role(w, &s->y, "y", 0, 1, 1, KB_CHECK_FLOAT);
         break;
