@@ -13,7 +13,7 @@
 
 #include <kbench/types.h>
 
-#include "llc.h"
+#include "caches.h"
 
 #define KB_AVX2_INLINE static inline __attribute__((always_inline))
 

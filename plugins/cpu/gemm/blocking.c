@@ -16,9 +16,8 @@
  * values, so their KC is 2 or 4 times as long for the same footprint.
  */
 #include <pthread.h>
-#include <stdio.h>
-#include <unistd.h>
 
+#include "../caches.h"
 #include "gemm.h"
 
 typedef struct cache_sizes {
@@ -28,59 +27,11 @@ typedef struct cache_sizes {
 static cache_sizes caches;
 static pthread_once_t caches_once = PTHREAD_ONCE_INIT;
 
-/* Size in bytes of cpu0's cache at `level` ("Data"/"Unified"), from sysfs;
- * 0 if absent.  sysfs first: in VMs sysconf can report the host's L3. */
-static int64_t sysfs_cache(int level)
-{
-    for (int idx = 0; idx < 8; idx++) {
-        char path[96], type[32] = "";
-        int lvl = 0;
-        long long kib = 0;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", idx);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            return 0;
-        int ok = fscanf(f, "%d", &lvl) == 1;
-        fclose(f);
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", idx);
-        f = fopen(path, "r");
-        if (f) {
-            ok = ok && fscanf(f, "%31s", type) == 1;
-            fclose(f);
-        }
-        if (!ok || lvl != level || strcmp(type, "Instruction") == 0)
-            continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", idx);
-        f = fopen(path, "r");
-        if (!f)
-            return 0;
-        char unit = 'K'; /* Linux writes "48K"; take M and G too */
-        ok = fscanf(f, "%lld%c", &kib, &unit) >= 1;
-        fclose(f);
-        if (unit == 'M')
-            kib *= 1024;
-        else if (unit == 'G')
-            kib *= 1024 * 1024;
-        return ok && kib > 0 ? (int64_t)kib * 1024 : 0;
-    }
-    return 0;
-}
-
-static int64_t cache_or(int level, int name, int64_t fallback)
-{
-    int64_t bytes = sysfs_cache(level);
-    if (bytes <= 0) {
-        long s = sysconf(name);
-        bytes = s > 0 ? s : fallback;
-    }
-    return bytes;
-}
-
 static void read_caches(void)
 {
-    caches.l1d = cache_or(1, _SC_LEVEL1_DCACHE_SIZE, 32 << 10);
-    caches.l2 = cache_or(2, _SC_LEVEL2_CACHE_SIZE, 512 << 10);
-    caches.l3 = cache_or(3, _SC_LEVEL3_CACHE_SIZE, 8 << 20);
+    caches.l1d = kb_cpu_cache_bytes(1, 32 << 10);
+    caches.l2 = kb_cpu_cache_bytes(2, 512 << 10);
+    caches.l3 = kb_cpu_cache_bytes(3, 8 << 20);
 }
 
 static int64_t clamp_down(int64_t v, int64_t lo, int64_t hi, int64_t multiple)

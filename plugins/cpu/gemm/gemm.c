@@ -49,10 +49,14 @@ static gemm_path path_of(const kb_matmul_params *m)
 {
     if (m->a.dtype != KB_DTYPE_I8)
         return PATH_F32;
-    const char *force = getenv("KB_CPU_GEMM_NO_VNNI");
-    if (kb_gemm_has_avxvnni() && !(force && force[0] == '1'))
-        return PATH_I8_QUADS;
-    return PATH_I8_PAIRS;
+    /* Decided once per process: path_of runs in every timed call, and CPUID
+     * traps to the hypervisor in a VM. */
+    static int quads = -1;
+    if (quads < 0) {
+        const char *force = getenv("KB_CPU_GEMM_NO_VNNI");
+        quads = kb_gemm_has_avxvnni() && !(force && force[0] == '1');
+    }
+    return quads ? PATH_I8_QUADS : PATH_I8_PAIRS;
 }
 
 /* Block sizes and workspace layout of one problem (workspace and run agree). */
