@@ -41,6 +41,23 @@ static double parse_seconds(const kb_options *o, const char *opt, const char *va
     return v;
 }
 
+/* A number in [0, hi] (0: no limit), e.g. --timeout 2.5, --memory-limit 0.5. */
+static double parse_positive(const kb_options *o, const char *opt, const char *val, double hi, const char *unit)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(val, &end);
+    if (errno || end == val || *end || !(v >= 0 && v <= hi))
+        kb_usage_error("%s: %s needs %s in [0, %g] (0: no limit), got '%s'", o->command, opt, unit, hi, val);
+    return v;
+}
+
+static double physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
+    return pages > 0 && ps > 0 ? (double)pages * (double)ps : 0;
+}
+
 const char *kb_check_writable(const char *command, const char *opt, const char *path)
 {
     char dir[4096];
@@ -110,13 +127,16 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         {"csv", required_argument, NULL, 'C'},    {"bind", required_argument, NULL, 'B'},
         {"save", no_argument, NULL, 'V'},         {"results-dir", required_argument, NULL, 'R'},
         {"ref-budget", required_argument, NULL, 'X'},
+        {"no-isolate", no_argument, NULL, 'N'},   {"timeout", required_argument, NULL, 'O'},
+        {"memory-limit", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const struct { int ch; unsigned bit; } bits[] = {
         {'p', KB_OPT_PLUGIN}, {'o', KB_OPT_OP},     {'k', KB_OPT_KERNEL},  {'s', KB_OPT_SUITE},
         {'S', KB_OPT_SEED},   {'T', KB_OPT_TRIALS}, {'X', KB_OPT_TRIALS}, {'t', KB_OPT_THREADS}, {'v', KB_OPT_VERBOSE},
         {'r', KB_OPT_TIMING}, {'m', KB_OPT_TIMING}, {'w', KB_OPT_TIMING}, {'c', KB_OPT_TIMING},
         {'b', KB_OPT_TIMING}, {'j', KB_OPT_TIMING}, {'C', KB_OPT_TIMING},
-        {'B', KB_OPT_PLACEMENT}, {'V', KB_OPT_PLACEMENT}, {'R', KB_OPT_PLACEMENT}};
+        {'B', KB_OPT_PLACEMENT}, {'V', KB_OPT_PLACEMENT}, {'R', KB_OPT_PLACEMENT},
+        {'N', KB_OPT_ISOLATE}, {'O', KB_OPT_ISOLATE}, {'M', KB_OPT_ISOLATE}};
     memset(o, 0, sizeof *o);
     o->command = argv[0];
     o->suite = "default";
@@ -128,6 +148,9 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
     o->min_time = 0.1;
     o->warmup = 0.05;
     o->results_dir = "results";
+    o->isolate = (accepted & KB_OPT_ISOLATE) != 0;
+    o->timeout_s = 300; /* KB_DEFAULT_TIMEOUT_S: a hang, not a slow kernel (docs/robustness.md) */
+    o->memory_limit = physical_memory();
     opterr = 0;
     optind = 1;
     int ch, li = -1;
@@ -171,6 +194,9 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         case 'b': o->baseline = optarg; break;
         case 'j': o->json_path = kb_check_writable(o->command, "--json", optarg); break;
         case 'C': o->csv_path = kb_check_writable(o->command, "--csv", optarg); break;
+        case 'N': o->isolate = 0; break;
+        case 'O': o->timeout_s = parse_positive(o, "--timeout", optarg, 86400, "seconds"); break;
+        case 'M': o->memory_limit = parse_positive(o, "--memory-limit", optarg, 1 << 20, "GiB") * (1 << 30); break;
         }
     }
     if (optind < argc)

@@ -21,7 +21,8 @@ enum {
     KB_OPT_THREADS = 1 << 6, /* --threads N */
     KB_OPT_VERBOSE = 1 << 7, /* -v, --verbose */
     KB_OPT_TIMING = 1 << 8,  /* --repetitions --min-time --warmup --cold --baseline --json --csv */
-    KB_OPT_PLACEMENT = 1 << 9 /* --threads LIST, --bind, --save, --results-dir */
+    KB_OPT_PLACEMENT = 1 << 9, /* --threads LIST, --bind, --save, --results-dir */
+    KB_OPT_ISOLATE = 1 << 10   /* --no-isolate, --timeout, --memory-limit (isolate.h) */
 };
 
 typedef struct kb_options {
@@ -49,6 +50,10 @@ typedef struct kb_options {
     const char *bind_spec;    /* "compact", "spread", "none" or a PU list; NULL: compact */
     int save;
     const char *results_dir;
+    /* worker processes (KB_OPT_ISOLATE; isolate is 0 for other commands) */
+    int isolate;
+    double timeout_s;    /* per kernel request; 0: none */
+    double memory_limit; /* bytes a host plugin's worker may add; 0: none */
     char *owned[KB_MAX_PLUGIN_ARGS]; /* strings split from comma lists */
     int owned_count;
 } kb_options;

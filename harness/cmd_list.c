@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "isolate.h"
 #include "plan.h"
 #include "suite.h"
 #include "workload.h"
@@ -26,10 +27,13 @@ static const char usage[] =
     "  --op OP[,OP]        only kernels of these ops\n"
     "  --kernel GLOB       only kernels whose name or plugin.name matches\n"
     "  --threads N         threads handed to each plugin's init (default: the CPUs available)\n"
+    "  --timeout S         a plugin that takes longer to load or answer is reported as hung (default 300)\n"
+    "  --no-isolate        load the plugins inside kbench instead of one worker process each\n"
     "  -h, --help          this text\n";
 
 /* The dtype combinations of the built-in suites that a kernel accepts. */
-static void print_dtypes(const kb_loaded_plugin *lp, const kb_kernel *k, const kb_suite *suites, int nsuites)
+static void print_dtypes(kb_registry *reg, kb_loaded_plugin *lp, const kb_kernel *k, const kb_suite *suites,
+                         int nsuites)
 {
     char seen[64][24];
     int nseen = 0;
@@ -40,9 +44,14 @@ static void print_dtypes(const kb_loaded_plugin *lp, const kb_kernel *k, const k
             int dup = 0;
             for (int j = 0; j < nseen && !dup; j++) dup = !strcmp(seen[j], c->dtypes);
             if (dup || nseen == 64) continue;
-            kb_workload w;
-            kb_workload_shape(&w, c, KB_DTYPE_INVALID);
-            if (k->supports(lp->ctx, &w.p, NULL, 0) != KB_OK) continue;
+            if (reg->pool) { /* asked in the plugin's worker */
+                char why[256];
+                if (kb_pool_admit(reg, lp, k, c, why, sizeof why) != KB_VERDICT_PASS) continue;
+            } else {
+                kb_workload w;
+                kb_workload_shape(&w, c, KB_DTYPE_INVALID);
+                if (k->supports(lp->ctx, &w.p, NULL, 0) != KB_OK) continue;
+            }
             snprintf(seen[nseen++], sizeof seen[0], "%s", c->dtypes);
         }
     for (int j = 0; j < nseen; j++) printf("%s%s", j ? " " : "", seen[j]);
@@ -52,7 +61,8 @@ static void print_dtypes(const kb_loaded_plugin *lp, const kb_kernel *k, const k
 int kb_cmd_list(int argc, char **argv)
 {
     kb_options o;
-    kb_parse_options(argc, argv, KB_OPT_PLUGIN | KB_OPT_OP | KB_OPT_KERNEL | KB_OPT_THREADS, usage, &o);
+    kb_parse_options(argc, argv, KB_OPT_PLUGIN | KB_OPT_OP | KB_OPT_KERNEL | KB_OPT_THREADS | KB_OPT_ISOLATE,
+                     usage, &o);
     kb_registry reg;
     kb_plan_load(&o, &reg, KB_PLAN_SURVEY);
     kb_suite suites[8];
@@ -74,7 +84,7 @@ int kb_cmd_list(int argc, char **argv)
             const kb_kernel *kern = &p->kernels[k];
             if (!kb_options_match_kernel(&o, p->name, kern->op, kern->name)) continue;
             printf("    %-10s %-18s ", kb_op_name(kern->op), kern->name);
-            if (lp->available) print_dtypes(lp, kern, suites, nsuites);
+            if (lp->available) print_dtypes(&reg, lp, kern, suites, nsuites);
             else printf("-");
             if (kern->description) printf("  -- %s", kern->description);
             printf("\n");

@@ -3,6 +3,7 @@
  * time the ones that pass with Google Benchmark, print the table, write the
  * result files.  A kernel that fails verification is reported and not timed.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include "diag.h"
 #include "figures.h"
 #include "history.h"
+#include "interrupt.h"
+#include "isolate.h"
 #include "plan.h"
 #include "results.h"
 #include "suite.h"
@@ -60,7 +63,14 @@ static const char usage[] =
     "  --cold              evict the caches before every iteration (default: warm, inputs rotated)\n"
     "  --baseline P[.K]    also show each case's speedup against plugin P (kernel K) in this run\n"
     "\n"
-    "output:\n"
+    "isolation (docs/robustness.md): each plugin runs in a worker process of its own\n"
+    "  --timeout S         a kernel's check or timing that takes longer is a hang: FAIL, worker\n"
+    "                      killed, the run goes on (default 300)\n"
+    "  --memory-limit GIB  memory a host plugin's worker may add (default: the machine's; 0: none)\n"
+    "  --no-isolate        run plugins inside kbench (for gdb); a crash then ends kbench\n"
+    "\n"
+    "output (--json, --csv and --save files are rewritten atomically as cases finish,\n"
+    "marked incomplete until the run ends):\n"
     "  --json FILE         Google Benchmark JSON (google/benchmark's compare.py reads it)\n"
     "  --csv FILE          the same as CSV\n"
     "  --save              store the run in RESULTS-DIR/<fingerprint>/ (results/README.md) and record\n"
@@ -70,7 +80,8 @@ static const char usage[] =
     "  -h, --help          this text\n"
     "\n"
     "exit status: 0 all kernels verified and were timed, 1 a kernel failed verification or\n"
-    "timing, 2 usage or input error\n";
+    "timing (a crash, a hang), 2 usage or input error, 128+N stopped by signal N (SIGINT: 130,\n"
+    "SIGTERM: 143): the kernel in flight finished, the files hold every finished case\n";
 
 /* ISO 8601 local time with a +hh:mm offset, as Google Benchmark writes "date". */
 static void iso_date(char *buf, size_t n)
@@ -201,9 +212,8 @@ static void load_ceilings(kb_run_record *rec, const kb_options *o, int cores, co
     if (kb_peak_save(&rec->peak, path, err, sizeof err)) kb_warn("%s", err);
 }
 
-/* --save: the run's JSON in <results-dir>/<fp>/, and the topology XML once. */
-static int save_run(const kb_run_record *rec, const kb_topology *topo, const char *store_dir, char *saved,
-                    size_t saved_len)
+/* --save: the run's JSON at `saved` in <results-dir>/<fp>/, and the topology XML once. */
+static int save_run(const kb_run_record *rec, const kb_topology *topo, const char *store_dir, const char *saved)
 {
     char path[4200], err[512];
     snprintf(path, sizeof path, "%s/topology.xml", store_dir);
@@ -211,7 +221,6 @@ static int save_run(const kb_run_record *rec, const kb_topology *topo, const cha
         kb_error("%s", err);
         return -1;
     }
-    kb_store_run_path(saved, saved_len, store_dir, rec->date, KBENCH_GIT_COMMIT);
     if (kb_write_json(saved, rec, err, sizeof err)) {
         kb_error("%s", err);
         return -1;
@@ -219,12 +228,45 @@ static int save_run(const kb_run_record *rec, const kb_topology *topo, const cha
     return 0;
 }
 
+/* Rewrite the result files with what is finished so far (atomically, marked
+ * incomplete), so that a run stopped by a signal or killed keeps them.  A
+ * failure is reported once; the final write reports it again. */
+static void stream_outputs(kb_run_record *rec, const kb_options *o, const char *saved)
+{
+    static int warned;
+    char err[512];
+    kb_results_apply_baseline(rec);
+    kb_results_apply_roofline(rec);
+    int bad = (o->json_path && kb_write_json(o->json_path, rec, err, sizeof err)) ||
+              (o->csv_path && kb_write_csv(o->csv_path, rec, err, sizeof err)) ||
+              (saved[0] && kb_write_json(saved, rec, err, sizeof err));
+    if (bad && !warned++) kb_warn("%s", err);
+}
+
+/* Time one verified kernel: in its worker, or here (--no-isolate).  A
+ * device plugin's host thread launches from the PUs nearest its device. */
+static void time_one(kb_registry *reg, kb_verify_target *t, const kb_case *c, kb_result *r,
+                     const kb_timing_options *to, const kb_device_fact *devs, int ndev, hwloc_topology_t hw,
+                     const kb_placement *pl, hwloc_const_bitmap_t original)
+{
+    char err[512];
+    const char *bus = device_bus_id(devs, ndev, r->plugin);
+    if (reg->pool) {
+        kb_pool_time(reg, t->plugin, t->kernel, c, r->name, to, bus, r->host_pus, sizeof r->host_pus, &r->timing);
+        return;
+    }
+    int moved = bus && kb_bind_near_pci(hw, bus, r->host_pus, sizeof r->host_pus, err, sizeof err) == 0;
+    if (bus && !moved) kb_warn("%s: %s", r->plugin, err);
+    kb_time_kernel(t->plugin, t->kernel, c, r->name, to, &r->timing);
+    if (moved && kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
+}
+
 int kb_cmd_run(int argc, char **argv)
 {
     kb_options o;
     kb_parse_options(argc, argv,
                      KB_OPT_PLUGIN | KB_OPT_OP | KB_OPT_KERNEL | KB_OPT_SUITE | KB_OPT_SEED | KB_OPT_TRIALS |
-                         KB_OPT_THREADS | KB_OPT_VERBOSE | KB_OPT_TIMING | KB_OPT_PLACEMENT,
+                         KB_OPT_THREADS | KB_OPT_VERBOSE | KB_OPT_TIMING | KB_OPT_PLACEMENT | KB_OPT_ISOLATE,
                      usage, &o);
     char err[512];
     kb_placement_spec spec;
@@ -282,8 +324,13 @@ int kb_cmd_run(int argc, char **argv)
     kb_timing_options to = {o.repetitions, o.min_time, o.warmup, o.cold, o.seed};
     int tty = isatty(2), done = 0, cap = 0, oracle_failed = 0, ndev = 0;
     kb_device_fact devs[KB_MAX_DEVICES];
+    kb_pool_set_topology(&reg, hw);
+    kb_interrupt_install(!o.isolate);
+    char saved[4300] = "";
+    if (o.save) kb_store_run_path(saved, sizeof saved, store_dir, rec.date, KBENCH_GIT_COMMIT);
+    rec.incomplete = 1;
     double t0 = kb_now();
-    for (int pi = 0; pi < rec.placement_count; pi++) {
+    for (int pi = 0; pi < rec.placement_count && !kb_interrupted(); pi++) {
         const kb_placement *pl = &rec.placements[pi];
         if (kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
         if (kb_registry_set_placement(&reg, pl->threads, pl->cpus, pl->cpu_count))
@@ -293,7 +340,7 @@ int kb_cmd_run(int argc, char **argv)
             if (rec.devices) json_decref(rec.devices);
             rec.devices = kb_devices_json(devs, ndev);
         }
-        for (int ci = 0; ci < suite.count; ci++) {
+        for (int ci = 0; ci < suite.count && !kb_interrupted(); ci++) {
             const kb_case *c = &suite.cases[ci];
             int n = kb_plan_targets(&o, &reg, c, 0, targets, MAX_TARGETS);
             if (!n) continue;
@@ -301,15 +348,22 @@ int kb_cmd_run(int argc, char **argv)
             snprintf(what, sizeof what, "verify %s %s %s", kb_op_name(c->op), c->id, pl->label);
             progress(tty, done, total, what, t0);
             int64_t sampled = 0;
-            if (kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err)) {
+            int bad = reg.pool ? kb_pool_verify_case(&reg, c, oracle.plugin, targets, n, &vo, &sampled, err, sizeof err)
+                               : kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err);
+            if (bad) {
                 if (tty) fputc('\n', stderr);
                 kb_error("%s", err);
                 oracle_failed = 1;
                 done += n;
                 continue;
             }
+            int case_start = rec.count;
             for (int j = 0; j < n; j++) {
                 kb_verify_target *t = &targets[j];
+                if (kb_interrupted()) { /* this benchmark is not finished: leave it out */
+                    rec.count = case_start + j;
+                    break;
+                }
                 int ri = push_result(&rec, &cap);
                 kb_result *r = &rec.results[ri];
                 r->c = *c;
@@ -335,26 +389,28 @@ int kb_cmd_run(int argc, char **argv)
                 if (t->verdict == KB_VERDICT_PASS) {
                     snprintf(what, sizeof what, "time %s", r->name);
                     progress(tty, done, total, what, t0);
-                    /* A device plugin's host thread launches from the PUs nearest its device. */
-                    const char *bus = device_bus_id(devs, ndev, r->plugin);
-                    int moved = bus && kb_bind_near_pci(hw, bus, r->host_pus, sizeof r->host_pus, err, sizeof err) == 0;
-                    if (bus && !moved) kb_warn("%s: %s", r->plugin, err);
-                    if (kb_time_kernel(t->plugin, t->kernel, c, r->name, &to, &r->timing)) {
+                    time_one(&reg, t, c, r, &to, devs, ndev, hw, pl, original);
+                    if (!r->timing.ok) {
                         /* A kernel that verified but fails while timed (a device
-                         * error, say) is a failure of that case, not of the run. */
+                         * error, a crash) is a failure of that case, not of the run. */
                         if (tty) fprintf(stderr, "\r\033[K");
                         printf("FAIL  %s.%s  %s %s %s  timing: %s\n", r->plugin, r->kernel, kb_op_name(c->op),
                                c->id, pl->label, r->timing.error);
                         fflush(stdout);
                     }
-                    if (moved && kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
                 }
                 done++;
             }
+            stream_outputs(&rec, &o, saved);
         }
     }
     if (tty) fprintf(stderr, "\r\033[K");
     kb_placement_bind(&(kb_placement){.bind = KB_BIND_NONE}, hw, original, err, sizeof err);
+    if (kb_interrupted()) {
+        snprintf(rec.stopped_by, sizeof rec.stopped_by, "%s", kb_interrupt_signal() == SIGTERM ? "SIGTERM" : "SIGINT");
+    } else {
+        rec.incomplete = 0;
+    }
     kb_results_apply_baseline(&rec);
     kb_results_apply_roofline(&rec);
     kb_print_table(stdout, &rec);
@@ -372,6 +428,11 @@ int kb_cmd_run(int argc, char **argv)
            timed, failed, skipped, suite.name, rec.placement_count, rec.placement_count == 1 ? "" : "s",
            o.repetitions, o.cold ? "cold" : "warm", (unsigned long long)o.seed, rec.fingerprint, kb_now() - t0);
     int rc = failed || oracle_failed ? KB_EXIT_FAILED : KB_EXIT_OK;
+    if (rec.incomplete) {
+        printf("run: stopped by %s: the results hold the %d finished benchmarks and are marked incomplete\n",
+               rec.stopped_by, rec.count);
+        rc = kb_interrupt_exit_code();
+    }
     if (o.json_path && kb_write_json(o.json_path, &rec, err, sizeof err)) {
         kb_error("%s", err);
         rc = KB_EXIT_USAGE;
@@ -381,13 +442,15 @@ int kb_cmd_run(int argc, char **argv)
         rc = KB_EXIT_USAGE;
     }
     if (o.save) {
-        char saved[4300];
-        if (save_run(&rec, topo, store_dir, saved, sizeof saved)) {
+        if (save_run(&rec, topo, store_dir, saved)) {
             rc = KB_EXIT_USAGE;
+        } else if (rec.incomplete) {
+            printf("saved: %s (incomplete: not recorded in the history)\n", saved);
         } else {
             printf("saved: %s\n", saved);
-            snprintf(saved, sizeof saved, "%s/history.sqlite", o.results_dir);
-            if (kb_history_record(saved, &rec, KBENCH_GIT_COMMIT, err, sizeof err)) { /* history.h */
+            char db[4300];
+            snprintf(db, sizeof db, "%s/history.sqlite", o.results_dir);
+            if (kb_history_record(db, &rec, KBENCH_GIT_COMMIT, err, sizeof err)) { /* history.h */
                 kb_error("%s", err);
                 rc = KB_EXIT_USAGE;
             }

@@ -2,6 +2,7 @@
  * cmd_verify.c - `kbench verify`: every selected (plugin, kernel, case)
  * against the reference, one line each, a summary, exit 1 on any failure.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "diag.h"
+#include "interrupt.h"
+#include "isolate.h"
 #include "plan.h"
 #include "suite.h"
 #include "verify.h"
@@ -33,9 +36,15 @@ static const char usage[] =
     "  --ref-budget OPS    oracle work per case above which only sampled rows are checked\n                      (default 1000000000; kb_case_ref_cost units, docs/verification.md)\n"
     "  --threads N         threads a plugin may use (default: the CPUs available)\n"
     "  -v, --verbose       one line per trial too\n"
+    "\n"
+    "isolation (docs/robustness.md): each plugin runs in a worker process of its own\n"
+    "  --timeout S         a kernel's check that takes longer is a hang: FAIL, worker killed (default 300)\n"
+    "  --memory-limit GIB  memory a host plugin's worker may add (default: the machine's; 0: none)\n"
+    "  --no-isolate        run plugins inside kbench (for gdb); a crash then ends kbench\n"
     "  -h, --help          this text\n"
     "\n"
-    "exit status: 0 all checked kernels passed, 1 a kernel failed, 2 usage or input error\n";
+    "exit status: 0 all checked kernels passed, 1 a kernel failed, 2 usage or input error,\n"
+    "128+N stopped by signal N (SIGINT: 130, SIGTERM: 143) after the case in flight\n";
 
 /* Reference work per case before verification samples rows (~1 s of ref). */
 
@@ -62,7 +71,7 @@ int kb_cmd_verify(int argc, char **argv)
     kb_options o;
     kb_parse_options(argc, argv,
                      KB_OPT_PLUGIN | KB_OPT_OP | KB_OPT_KERNEL | KB_OPT_SUITE | KB_OPT_SEED | KB_OPT_TRIALS |
-                         KB_OPT_THREADS | KB_OPT_VERBOSE,
+                         KB_OPT_THREADS | KB_OPT_VERBOSE | KB_OPT_ISOLATE,
                      usage, &o);
     kb_suite suite;
     char err[512];
@@ -74,6 +83,7 @@ int kb_cmd_verify(int argc, char **argv)
     kb_plan_load(&o, &reg, KB_PLAN_STRICT);
     kb_oracle oracle = {kb_plan_oracle(&reg)};
     kb_verify_options vo = {o.seed, o.trials, o.ref_budget, o.verbose};
+    kb_interrupt_install(!o.isolate);
 
     double t0 = kb_now();
     int passed = 0, failed = 0, skipped = 0, cases = 0, rc = KB_EXIT_OK;
@@ -86,7 +96,10 @@ int kb_cmd_verify(int argc, char **argv)
         if (!n) continue;
         cases++;
         int64_t sampled = 0;
-        if (kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err)) {
+        if (kb_interrupted()) break;
+        int bad = reg.pool ? kb_pool_verify_case(&reg, c, oracle.plugin, targets, n, &vo, &sampled, err, sizeof err)
+                           : kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err);
+        if (bad) {
             kb_error("%s", err);
             rc = KB_EXIT_FAILED;
             failed++;
@@ -111,6 +124,11 @@ int kb_cmd_verify(int argc, char **argv)
     printf("verify: %d passed, %d failed, %d skipped (suite %s: %d cases, seed %llu, %.1f s)\n", passed, failed,
            skipped, suite.name, cases, (unsigned long long)o.seed, secs);
     if (failed) rc = KB_EXIT_FAILED;
+    if (kb_interrupted()) {
+        printf("verify: interrupted by %s: the cases after the last line were not checked\n",
+               kb_interrupt_signal() == SIGTERM ? "SIGTERM" : "SIGINT");
+        rc = kb_interrupt_exit_code();
+    }
     free(targets);
     kb_suite_free(&suite);
     kb_registry_free(&reg);

@@ -1,10 +1,13 @@
 #include "devices.h"
 
+#include "isolate.h"
+
 #include <stdio.h>
 #include <string.h>
 
 int kb_collect_devices(const kb_registry *reg, kb_device_fact *out, int max)
 {
+    if (reg->pool) return kb_pool_devices(reg, out, max); /* asked by the workers at load */
     int n = 0;
     for (int i = 0; i < reg->count && n < max; i++) {
         const kb_loaded_plugin *lp = &reg->plugins[i];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "isolate.h"
 
 #define KB_MAX_KERNELS 4096
 
@@ -127,6 +128,7 @@ static void init_plugin(kb_registry *reg, kb_loaded_plugin *lp)
 
 int kb_registry_set_placement(kb_registry *reg, int threads, const int32_t *cpus, int cpu_count)
 {
+    if (reg->pool) return kb_pool_set_placement(reg, threads, cpus, cpu_count);
     int32_t *copy = NULL;
     if (cpu_count > 0) {
         if (!(copy = malloc((size_t)cpu_count * sizeof *copy))) return -1;
@@ -218,6 +220,10 @@ int kb_registry_load(const kb_found *found, int threads, kb_registry *reg)
 
 void kb_registry_free(kb_registry *reg)
 {
+    if (reg->pool) {
+        kb_pool_free(reg);
+        return;
+    }
     for (int i = 0; i < reg->count; i++) {
         kb_loaded_plugin *lp = &reg->plugins[i];
         if (lp->available && lp->desc->fini) lp->desc->fini(lp->ctx);

@@ -20,6 +20,8 @@ typedef struct kb_loaded_plugin {
     int available;     /* init succeeded */
     char why[256];     /* why not available */
     int explicit_;     /* named with --plugin PATH */
+    int isolated;      /* a shadow: the plugin lives in a worker process (isolate.h);
+                          desc has names and kernels but no code, handle and ctx are NULL */
 } kb_loaded_plugin;
 
 typedef struct kb_registry {
@@ -29,6 +31,7 @@ typedef struct kb_registry {
     int error_count;
     kb_host_context host;
     int32_t *cpus; /* host.cpus points here */
+    struct kb_pool *pool; /* the worker processes when isolated (isolate.h), else NULL */
 } kb_registry;
 
 /* Load every file in `found` and init each plugin with `threads` threads. */
@@ -36,7 +39,8 @@ int kb_registry_load(const kb_found *found, int threads, kb_registry *reg);
 void kb_registry_free(kb_registry *reg);
 
 /* Re-initialise every plugin for a new placement: fini, then init with the
- * new thread count and PU list (cpu_count 0: no restriction).  A plugin
+ * new thread count and PU list (cpu_count 0: no restriction); isolated,
+ * every worker restarts.  A plugin
  * whose init now fails becomes unavailable with the reason.  Returns 0, or
  * -1 on out-of-memory. */
 int kb_registry_set_placement(kb_registry *reg, int threads, const int32_t *cpus, int cpu_count);

@@ -135,7 +135,8 @@ int kb_peak_measure_devices(kb_peak *p, const kb_device_fact *devs, int ndev, co
         const kb_loaded_plugin *lp = NULL;
         for (int j = 0; j < reg->count && !lp; j++)
             if (!strcmp(reg->plugins[j].desc->name, devs[i].plugin)) lp = &reg->plugins[j];
-        if (!lp) continue;
+        /* An isolated plugin's code is in its worker: `kbench peak` measures it. */
+        if (!lp || lp->isolated) continue;
         kb_device_peak *d = &p->devices[p->device_count++];
         memset(d, 0, sizeof *d);
         snprintf(d->plugin, sizeof d->plugin, "%s", devs[i].plugin);

@@ -1,5 +1,6 @@
 #include "plan.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,13 +8,16 @@
 
 #include "diag.h"
 #include "discover.h"
+#include "isolate.h"
 
 void kb_plan_load(const kb_options *o, kb_registry *reg, kb_plan_mode mode)
 {
     kb_found found;
-    if (kb_discover(o->plugin_paths, o->plugin_path_count, &found) ||
-        kb_registry_load(&found, o->threads, reg))
-        kb_usage_error("out of memory while loading plugins");
+    if (kb_discover(o->plugin_paths, o->plugin_path_count, &found)) kb_usage_error("out of memory while loading plugins");
+    kb_isolation iso = {o->timeout_s, o->memory_limit, NULL};
+    if (o->isolate ? kb_pool_load(&found, o->threads, &iso, reg) : kb_registry_load(&found, o->threads, reg))
+        kb_usage_error("cannot load plugins: %s%s", o->isolate ? "no worker processes or shared memory: " : "",
+                       strerror(errno));
     for (int i = 0; i < reg->error_count; i++) {
         const char *e = reg->errors[i];
         int explicit_ = 0;

@@ -108,6 +108,10 @@ static json_t *context_json(const kb_run_record *rec)
         json_array_append_new(skipped, o);
     }
     json_object_set_new(ctx, "kbench_skipped", skipped);
+    /* Written as cases finish: a file read before the end, or left by an
+     * interrupted run, says so (docs/results.md). */
+    json_object_set_new(ctx, "kbench_incomplete", json_boolean(rec->incomplete));
+    if (rec->stopped_by[0]) json_object_set_new(ctx, "kbench_stopped_by", json_string(rec->stopped_by));
     return ctx;
 }
 

@@ -61,6 +61,8 @@ typedef struct kb_run_record {
     int plugin_count;
     kb_result *results;
     int count;
+    int incomplete;       /* still running (a streamed file), or stopped by a signal */
+    char stopped_by[16];  /* "SIGINT", "SIGTERM": what stopped it; "" otherwise */
 } kb_run_record;
 
 /* Each timed result's share of its roofline bound. */

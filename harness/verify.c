@@ -207,111 +207,217 @@ static int check_target(kb_verify_target *t, kb_workload *w, const kb_workload *
     return 0;
 }
 
+_Static_assert(KB_MAX_PATTERNS <= sizeof ((kb_verify_session *)0)->patterns / sizeof(char *),
+               "kb_verify_session holds every pattern");
+
+void kb_verify_admit(kb_verify_target *t, const kb_case *c)
+{
+    char why[256] = "";
+    t->verdict = KB_VERDICT_PASS;
+    t->reason[0] = '\0';
+    memset(&t->worst, 0, sizeof t->worst);
+    t->trials_run = 0;
+    if (!t->plugin->available) {
+        t->verdict = KB_VERDICT_SKIP;
+        snprintf(t->reason, sizeof t->reason, "plugin unavailable: %s", t->plugin->why);
+        return;
+    }
+    kb_workload shape;
+    kb_workload_shape(&shape, c, KB_DTYPE_INVALID);
+    if (t->kernel->supports(t->plugin->ctx, &shape.p, why, sizeof why) != KB_OK) {
+        t->verdict = KB_VERDICT_SKIP;
+        snprintf(t->reason, sizeof t->reason, "unsupported: %s", why[0] ? why : "no reason given");
+    }
+}
+
+static kb_workload *new_workload(const kb_case *c, kb_dtype float_out, const kb_workload *share, char *err,
+                                 size_t err_len)
+{
+    kb_workload *w = malloc(sizeof *w);
+    if (!w) {
+        snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    if (kb_workload_init(w, c, float_out, share, err, err_len)) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void free_workload(kb_workload *w)
+{
+    if (!w) return;
+    kb_workload_free(w);
+    free(w);
+}
+
+void kb_verify_end(kb_verify_session *s)
+{
+    free(s->rows);
+    free_workload(s->c_initial);
+    free_workload(s->storage);
+    free_workload(s->ref);
+    free_workload(s->w);
+    memset(s, 0, sizeof *s);
+    s->pattern = -1;
+}
+
+int kb_verify_begin(kb_verify_session *s, const kb_case *c, const kb_verify_options *opt, char *err, size_t err_len)
+{
+    memset(s, 0, sizeof *s);
+    s->c = *c;
+    s->opt = *opt;
+    s->pattern = -1;
+    if (!(s->w = new_workload(c, KB_DTYPE_INVALID, NULL, err, err_len)) ||
+        !(s->ref = new_workload(c, KB_DTYPE_F64, s->w, err, err_len)) ||
+        (has_yardstick(c) && !(s->storage = new_workload(c, KB_DTYPE_INVALID, s->w, err, err_len))) ||
+        (needs_c_input(c) && !(s->c_initial = new_workload(c, KB_DTYPE_INVALID, s->w, err, err_len)))) {
+        kb_verify_end(s);
+        return -1;
+    }
+    s->rows = choose_rows(c, opt->ref_budget, kb_input_seed(opt->seed, c, "rows", 0), &s->row_count);
+    s->ref->p.sample_rows = s->rows;
+    s->ref->p.sample_row_count = s->rows ? s->row_count : 0;
+    if (s->storage) {
+        s->storage->p.sample_rows = s->ref->p.sample_rows;
+        s->storage->p.sample_row_count = s->ref->p.sample_row_count;
+    }
+    s->pattern_count = kb_input_patterns(c, opt->trials, s->patterns, KB_MAX_PATTERNS);
+    return 0;
+}
+
+/* The n-th trial of pattern p (patterns repeat: random#1, random#2, ...). */
+static int trial_of(const kb_verify_session *s, int p)
+{
+    int trial = 0;
+    for (int j = 0; j < p; j++) trial += !strcmp(s->patterns[j], s->patterns[p]);
+    return trial;
+}
+
+/* Draw pattern p's inputs into the session (C's initial values included). */
+static void load_inputs(kb_verify_session *s, int p)
+{
+    kb_workload_arm_guards(s->w);
+    kb_fill_inputs(s->w, s->patterns[p], kb_input_seed(s->opt.seed, &s->c, s->patterns[p], trial_of(s, p)));
+    if (s->c_initial) {
+        /* kb_fill_inputs wrote C's initial values into w: keep them. */
+        copy_c(s->w, s->c_initial);
+        copy_c(s->w, s->ref);
+    }
+    s->pattern = p;
+    s->input_hash = hash_inputs(s->w);
+}
+
+int kb_verify_oracle(kb_verify_session *s, const kb_loaded_plugin *oracle, int p, char *err, size_t err_len)
+{
+    const kb_plugin *op = oracle->desc;
+    const kb_case *c = &s->c;
+    const kb_kernel *exact = kb_find_kernel(op, c->op, "exact");
+    const kb_kernel *yard = s->storage ? kb_find_kernel(op, c->op, "storage") : NULL;
+    if (!exact || (s->storage && !yard)) {
+        snprintf(err, err_len, "the reference plugin has no %s kernel named '%s'", kb_op_name(c->op),
+                 exact ? "storage" : "exact");
+        return -1;
+    }
+    load_inputs(s, p);
+    kb_poison_outputs(s->ref);
+    if (run_oracle(exact, oracle->ctx, s->ref, "exact", err, err_len)) return -1;
+    if (s->storage) {
+        kb_poison_outputs(s->storage);
+        if (s->c_initial) copy_c(s->w, s->storage);
+        if (yard->supports(oracle->ctx, &s->storage->p, NULL, 0) == KB_OK &&
+            run_oracle(yard, oracle->ctx, s->storage, "storage", err, err_len))
+            return -1;
+    }
+    return 0;
+}
+
+int kb_verify_check(kb_verify_session *s, kb_verify_target *t)
+{
+    if (t->verdict != KB_VERDICT_PASS) return 0;
+    int p = s->pattern;
+    if (!check_target(t, s->w, s->ref, s->storage, s->c_initial, s->rows, s->row_count, s->input_hash,
+                      s->patterns[p], trial_of(s, p) + 1, &s->opt))
+        return 0;
+    t->verdict = KB_VERDICT_FAIL;
+    /* A kernel that scribbled on the inputs must not spoil the others' check. */
+    if (hash_inputs(s->w) != s->input_hash)
+        kb_fill_inputs(s->w, s->patterns[p], kb_input_seed(s->opt.seed, &s->c, s->patterns[p], trial_of(s, p)));
+    return 1;
+}
+
+/* The workloads whose blocks travel, in a fixed order. */
+static int session_parts(const kb_verify_session *s, const kb_workload **parts)
+{
+    int n = 0;
+    parts[n++] = s->w;
+    parts[n++] = s->ref;
+    if (s->storage) parts[n++] = s->storage;
+    if (s->c_initial) parts[n++] = s->c_initial;
+    return n;
+}
+
+size_t kb_verify_export_bytes(const kb_verify_session *s)
+{
+    const kb_workload *parts[4];
+    size_t total = 0;
+    for (int i = 0, n = session_parts(s, parts); i < n; i++)
+        for (int b = 0; b < parts[i]->block_count; b++) total += parts[i]->block_bytes[b];
+    return total;
+}
+
+void kb_verify_export(const kb_verify_session *s, void *dst)
+{
+    const kb_workload *parts[4];
+    char *o = dst;
+    for (int i = 0, n = session_parts(s, parts); i < n; i++)
+        for (int b = 0; b < parts[i]->block_count; b++) {
+            memcpy(o, parts[i]->blocks[b], parts[i]->block_bytes[b]);
+            o += parts[i]->block_bytes[b];
+        }
+}
+
+int kb_verify_import(kb_verify_session *s, int pattern, const void *src, size_t n, char *err, size_t err_len)
+{
+    if (n != kb_verify_export_bytes(s) || pattern < 0 || pattern >= s->pattern_count) {
+        snprintf(err, err_len, "verification data of %zu bytes for pattern %d does not match this case", n, pattern);
+        return -1;
+    }
+    const kb_workload *parts[4];
+    const char *in = src;
+    for (int i = 0, np = session_parts(s, parts); i < np; i++)
+        for (int b = 0; b < parts[i]->block_count; b++) {
+            memcpy(parts[i]->blocks[b], in, parts[i]->block_bytes[b]);
+            in += parts[i]->block_bytes[b];
+        }
+    s->pattern = pattern;
+    s->input_hash = hash_inputs(s->w);
+    return 0;
+}
+
 int kb_verify_case(const kb_case *c, const kb_oracle *oracle, kb_verify_target *targets, int target_count,
                    const kb_verify_options *opt, int64_t *sampled_rows, char *err, size_t err_len)
 {
-    kb_workload w, ref, storage, c_initial;
-    int have_storage = 0, have_c_initial = 0, rc = -1;
-    int64_t *rows = NULL, row_count = 0;
-    if (kb_workload_init(&w, c, KB_DTYPE_INVALID, NULL, err, err_len)) return -1;
-
-    /* Who runs: skip what the plugin cannot (unavailable, device, unsupported). */
     int alive = 0;
     for (int i = 0; i < target_count; i++) {
-        kb_verify_target *t = &targets[i];
-        char why[256] = "";
-        t->verdict = KB_VERDICT_PASS;
-        t->reason[0] = '\0';
-        memset(&t->worst, 0, sizeof t->worst);
-        t->trials_run = 0;
-        if (!t->plugin->available) {
-            t->verdict = KB_VERDICT_SKIP;
-            snprintf(t->reason, sizeof t->reason, "plugin unavailable: %s", t->plugin->why);
-        } else if (t->kernel->supports(t->plugin->ctx, &w.p, why, sizeof why) != KB_OK) {
-            t->verdict = KB_VERDICT_SKIP;
-            snprintf(t->reason, sizeof t->reason, "unsupported: %s", why[0] ? why : "no reason given");
-        } else {
-            alive++;
-        }
+        kb_verify_admit(&targets[i], c);
+        alive += targets[i].verdict == KB_VERDICT_PASS;
     }
     *sampled_rows = kb_case_output_rows(c);
-    if (!alive) {
-        kb_workload_free(&w);
-        return 0;
-    }
-
-    const kb_plugin *op = oracle->plugin->desc;
-    const kb_kernel *exact = kb_find_kernel(op, c->op, "exact");
-    const kb_kernel *yard = has_yardstick(c) ? kb_find_kernel(op, c->op, "storage") : NULL;
-    if (!exact) {
-        snprintf(err, err_len, "the reference plugin has no %s kernel named 'exact'", kb_op_name(c->op));
-        kb_workload_free(&w);
-        return -1;
-    }
-    if (kb_workload_init(&ref, c, KB_DTYPE_F64, &w, err, err_len)) {
-        kb_workload_free(&w);
-        return -1;
-    }
-    if (yard) {
-        if (kb_workload_init(&storage, c, KB_DTYPE_INVALID, &w, err, err_len)) goto out;
-        have_storage = 1;
-    }
-    if (needs_c_input(c)) {
-        if (kb_workload_init(&c_initial, c, KB_DTYPE_INVALID, &w, err, err_len)) goto out;
-        have_c_initial = 1;
-    }
-    rows = choose_rows(c, opt->ref_budget, kb_input_seed(opt->seed, c, "rows", 0), &row_count);
-    *sampled_rows = row_count;
-    ref.p.sample_rows = rows;
-    ref.p.sample_row_count = rows ? row_count : 0;
-    if (have_storage) {
-        storage.p.sample_rows = ref.p.sample_rows;
-        storage.p.sample_row_count = ref.p.sample_row_count;
-    }
-
-    const char *patterns[KB_MAX_PATTERNS];
-    int np = kb_input_patterns(c, opt->trials, patterns, KB_MAX_PATTERNS);
-    for (int pi = 0; pi < np && alive; pi++) {
-        int trial = 0;
-        for (int j = 0; j < pi; j++) trial += !strcmp(patterns[j], patterns[pi]);
-        kb_workload_arm_guards(&w);
-        kb_fill_inputs(&w, patterns[pi], kb_input_seed(opt->seed, c, patterns[pi], trial));
-        if (have_c_initial) {
-            /* kb_fill_inputs wrote C's initial values into w: keep them. */
-            copy_c(&w, &c_initial);
-            copy_c(&w, &ref);
+    if (!alive) return 0;
+    kb_verify_session s;
+    if (kb_verify_begin(&s, c, opt, err, err_len)) return -1;
+    *sampled_rows = s.row_count;
+    for (int p = 0; p < s.pattern_count && alive; p++) {
+        if (kb_verify_oracle(&s, oracle->plugin, p, err, err_len)) {
+            kb_verify_end(&s);
+            return -1;
         }
-        kb_poison_outputs(&ref);
-        if (run_oracle(exact, oracle->plugin->ctx, &ref, "exact", err, err_len)) goto out;
-        if (have_storage) {
-            kb_poison_outputs(&storage);
-            if (have_c_initial) copy_c(&w, &storage);
-            if (yard->supports(oracle->plugin->ctx, &storage.p, NULL, 0) == KB_OK &&
-                run_oracle(yard, oracle->plugin->ctx, &storage, "storage", err, err_len))
-                goto out;
-        }
-        uint64_t h = hash_inputs(&w);
-        for (int i = 0; i < target_count; i++) {
-            kb_verify_target *t = &targets[i];
-            if (t->verdict != KB_VERDICT_PASS) continue;
-            if (check_target(t, &w, &ref, have_storage ? &storage : NULL, have_c_initial ? &c_initial : NULL,
-                             rows, row_count, h, patterns[pi], trial + 1, opt)) {
-                t->verdict = KB_VERDICT_FAIL;
-                alive--;
-                /* A kernel that scribbled on the inputs must not spoil the others' check. */
-                if (hash_inputs(&w) != h)
-                    kb_fill_inputs(&w, patterns[pi], kb_input_seed(opt->seed, c, patterns[pi], trial));
-            }
-        }
+        for (int i = 0; i < target_count; i++) alive -= kb_verify_check(&s, &targets[i]);
     }
-    rc = 0;
-out:
-    free(rows);
-    if (have_c_initial) kb_workload_free(&c_initial);
-    if (have_storage) kb_workload_free(&storage);
-    kb_workload_free(&ref);
-    kb_workload_free(&w);
-    return rc;
+    kb_verify_end(&s);
+    return 0;
 }
 
 kb_status kb_verify_run(const kb_loaded_plugin *lp, const kb_kernel *k, kb_workload *w, char *err, size_t err_len)

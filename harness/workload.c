@@ -1,5 +1,7 @@
 #include "workload.h"
 
+#include "guarded.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,11 +188,12 @@ int kb_workload_init(kb_workload *w, const kb_case *c, kb_dtype float_out, const
             r->t->data = share->roles[i].t->data;
             continue;
         }
-        size_t bytes = kb_tensor_span_bytes(r->t);
-        size_t total = (bytes + KB_GUARD_BYTES + 63) / 64 * 64;
-        void *mem = aligned_alloc(64, total);
+        size_t bytes = kb_tensor_span_bytes(r->t), total = 0;
+        /* Guard pages on both sides; the slack up to the page end is the
+         * canary zone (kb_workload_arm_guards). */
+        void *mem = kb_guarded_alloc(bytes + KB_GUARD_BYTES, bytes, r->name, &total);
         if (!mem) {
-            snprintf(err, err_len, "cannot allocate %zu bytes for tensor %s", total, r->name);
+            snprintf(err, err_len, "cannot allocate %zu bytes for tensor %s", bytes + KB_GUARD_BYTES, r->name);
             kb_workload_free(w);
             return -1;
         }
@@ -203,7 +206,7 @@ int kb_workload_init(kb_workload *w, const kb_case *c, kb_dtype float_out, const
 
 void kb_workload_free(kb_workload *w)
 {
-    for (int i = 0; i < w->block_count; i++) free(w->blocks[i]);
+    for (int i = 0; i < w->block_count; i++) kb_guarded_free(w->blocks[i]);
     w->block_count = 0;
 }
 
