@@ -29,6 +29,10 @@ static void set_err(char *err, size_t len, const char *path, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(err + k, len - (size_t)k, fmt, ap);
     va_end(ap);
+    /* One line, whatever the file holds: jansson quotes the offending token,
+     * which may contain newlines or terminal escapes (found by fuzzing). */
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
 }
 
 static char *dup_str(const char *s)
@@ -246,16 +250,14 @@ oom:
     return -1;
 }
 
-int kb_result_file_load(const char *path, kb_result_file *out, char *err, size_t err_len)
+int kb_result_file_parse(const char *text, size_t len, const char *origin, kb_result_file *out, char *err,
+                         size_t err_len)
 {
+    const char *path = origin;
     memset(out, 0, sizeof *out);
-    size_t len;
-    char *text = read_all(path, &len, err, err_len);
-    if (!text) return -1;
     size_t k = 0;
     while (k < len && (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r')) k++;
     if (k == len) {
-        free(text);
         set_err(err, err_len, path, "empty file");
         return -1;
     }
@@ -266,10 +268,8 @@ int kb_result_file_load(const char *path, kb_result_file *out, char *err, size_t
             set_err(err, err_len, path, "line %d: unexpected end of input (truncated JSON?)", je.line);
         else
             set_err(err, err_len, path, "line %d: %s", je.line, je.text);
-        free(text);
         return -1;
     }
-    free(text);
 
     int rc = -1, cap = 0, aggregates = 0;
     if (!(out->path = dup_str(path))) {
@@ -314,5 +314,16 @@ int kb_result_file_load(const char *path, kb_result_file *out, char *err, size_t
 done:
     json_decref(root);
     if (rc) kb_result_file_free(out);
+    return rc;
+}
+
+int kb_result_file_load(const char *path, kb_result_file *out, char *err, size_t err_len)
+{
+    memset(out, 0, sizeof *out);
+    size_t len;
+    char *text = read_all(path, &len, err, err_len);
+    if (!text) return -1;
+    int rc = kb_result_file_parse(text, len, path, out, err, err_len);
+    free(text);
     return rc;
 }

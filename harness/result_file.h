@@ -40,6 +40,12 @@ typedef struct kb_result_file {
  * (empty file, JSON syntax with its line, a wrong schema naming the entry
  * and field, no benchmarks), and *out left empty. */
 int kb_result_file_load(const char *path, kb_result_file *out, char *err, size_t err_len);
+
+/* The same from memory: `len` bytes of `text` (no terminating NUL needed),
+ * named `origin` in messages and in out->path.  kb_result_file_load reads
+ * the file and calls this; the fuzzer (tests/fuzz) calls it directly. */
+int kb_result_file_parse(const char *text, size_t len, const char *origin, kb_result_file *out, char *err,
+                         size_t err_len);
 void kb_result_file_free(kb_result_file *f);
 
 /* Does the benchmark fail (errored, or verification FAIL)? */

@@ -9,13 +9,17 @@
 #include "suite.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kbench/types.h>
+
+#include "workload.h"
 
 extern const char kb_builtin_suite_smoke[];
 extern const char kb_builtin_suite_default[];
@@ -34,12 +38,16 @@ typedef struct parse_ctx {
 
 static int fail(parse_ctx *pc, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[512]; /* room for a 160-byte case id and a value quoted back */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(pc->err, pc->err_len, "%s:%d: %s", pc->origin, pc->line, msg);
+    /* One line without terminal escapes, whatever bytes the value quoted
+     * in the message holds. */
+    for (char *c = pc->err; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
     return -1;
 }
 
@@ -48,9 +56,9 @@ static int parse_i64(parse_ctx *pc, const char *key, const char *val, int64_t lo
     char *end;
     errno = 0;
     long long v = strtoll(val, &end, 10);
-    if (errno || end == val || *end)
+    if (end == val || *end)
         return fail(pc, "%s=%s is not an integer", key, val);
-    if (v < lo || v > hi)
+    if (errno == ERANGE || v < lo || v > hi) /* ERANGE: past what int64 holds */
         return fail(pc, "%s=%s is out of range [%lld, %lld]", key, val, (long long)lo, (long long)hi);
     *out = v;
     return 0;
@@ -70,8 +78,15 @@ static int parse_float(parse_ctx *pc, const char *key, const char *val, float *o
     char *end;
     errno = 0;
     double v = strtod(val, &end);
-    if (errno || end == val || *end || !isfinite(v))
+    /* errno: overflow gives HUGE_VAL (not finite) and underflow a tiny value,
+     * both refused below. */
+    if (end == val || *end || !isfinite(v))
         return fail(pc, "%s=%s is not a finite number", key, val);
+    /* The case holds a float: converting a double outside float's range is
+     * undefined behaviour, and a tiny value rounding to 0 would silently
+     * mean "default" for attention's scale. */
+    if (fabs(v) > FLT_MAX || (v != 0 && fabs(v) < FLT_MIN))
+        return fail(pc, "%s=%s is out of range for a 32-bit float", key, val);
     *out = (float)v;
     return 0;
 }
@@ -275,6 +290,52 @@ static int finish_case(parse_ctx *pc, kb_case *c)
     }
 }
 
+/* One host buffer as kb_workload_init allocates it: the span and the canary
+ * zone, rounded up to whole 4 KiB pages (the guard pages around it are
+ * PROT_NONE and take no memory). */
+static double buffer_bytes(const kb_tensor *t)
+{
+    return ceil(((double)kb_tensor_span_bytes(t) + KB_GUARD_BYTES) / 4096.0) * 4096.0;
+}
+
+double kb_case_host_bytes(const kb_case *c)
+{
+    /* Shapes only: nothing is allocated, and the layout (padding included)
+     * is the one workload.c will use, not a second copy of its rules. */
+    kb_workload w, ref;
+    kb_workload_shape(&w, c, KB_DTYPE_INVALID);
+    kb_workload_shape(&ref, c, KB_DTYPE_F64);
+    double total = 0;
+    for (int i = 0; i < w.role_count; i++) {
+        total += buffer_bytes(w.roles[i].t);
+        if (!w.roles[i].output) continue;
+        total += buffer_bytes(ref.roles[i].t); /* the oracle's outputs (f64 for float ones) */
+        total += buffer_bytes(w.roles[i].t);   /* the storage-dtype yardstick's outputs */
+        if (c->op == KB_OP_MATMUL && c->beta != 0.0f)
+            total += buffer_bytes(w.roles[i].t); /* C's initial values (beta != 0 reads C) */
+    }
+    return total;
+}
+
+/* Physical memory in bytes, or +inf when the system does not say. */
+static double phys_mem_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && page > 0 ? (double)pages * (double)page : INFINITY;
+}
+
+/* A case that cannot fit in memory is refused at load, not after minutes of
+ * other cases and a failed (or, with overcommit, fatal) allocation. */
+static int fits_memory(parse_ctx *pc, const kb_case *c)
+{
+    double need = kb_case_host_bytes(c), have = phys_mem_bytes();
+    if (need > have)
+        return fail(pc, "%s needs about %.1f GiB of host memory (inputs, outputs and the f64 reference), "
+                        "more than this machine's %.1f GiB",
+                    c->id, need / 1073741824.0, have / 1073741824.0);
+    return 0;
+}
+
 static kb_op op_from_name(const char *s)
 {
     for (int op = 1; op <= KB_OP_COUNT; op++)
@@ -305,7 +366,8 @@ static int parse_line(parse_ctx *pc, char *line, kb_case *c)
         if (r > 0)
             return fail(pc, "unknown key '%s' for %s", word, kb_op_name(c->op));
     }
-    return finish_case(pc, c);
+    if (finish_case(pc, c)) return -1;
+    return fits_memory(pc, c);
 }
 
 int kb_suite_parse(const char *text, const char *origin, kb_suite *out, char *err, size_t err_len)

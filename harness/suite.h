@@ -32,4 +32,10 @@ extern const char *const kb_builtin_suite_names[];
 double kb_case_ref_cost(const kb_case *c);
 int64_t kb_case_output_rows(const kb_case *c);
 
+/* Host bytes verifying the case holds at once: its inputs and outputs
+ * (padding and guard zones included), the oracle's f64 outputs, and the
+ * extra output copies verify makes.  Suites refuse a case above physical
+ * memory with this figure. */
+double kb_case_host_bytes(const kb_case *c);
+
 #endif

@@ -23,6 +23,8 @@ packages=(
   libopenblas-pthread-dev # ... its pthreads build (openblas_set_num_threads sizes its own pool)
   libdnnl-dev        # the onednn baseline plugin (plugins/onednn); optional: skipped when absent
   chromium           # renders kbench report pages headless (integration.report_browser); optional: skipped when absent
+  clang              # scripts/fuzz.sh: libFuzzer targets (clang 14 on Debian 12)
+  libclang-rt-14-dev # ... libFuzzer and the sanitizer runtimes for clang (only a Recommends of clang-14)
 )
 
 missing=()

@@ -48,6 +48,9 @@ foreach(case
     "wrong_schema|not a benchmark result file: no \"benchmarks\" array"
     "bad_real_time|benchmarks\\[1\\]: \"real_time\" is not a number"
     "no_benchmarks|no benchmarks"
+    "not_json|line 1: invalid token near 'benchmarks'"
+    "benchmarks_not_array|not a benchmark result file: \"benchmarks\" is an object, not an array"
+    "control_in_error|line 3: invalid escape near '\"a\\\\u00\\?'"
     "no_such_file|No such file or directory")
   string(REPLACE "|" ";" parts "${case}")
   list(GET parts 0 file)

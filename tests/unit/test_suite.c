@@ -44,6 +44,49 @@ static void test_errors(void)
     expect_error("# nothing\n", "no cases");
 }
 
+/* Input hardening (docs/suites.md, "Limits"): every shape a later stage
+ * could not allocate or index is refused here, with the line and field. */
+static void test_limits(void)
+{
+    expect_error("matmul a=f32 m=0 n=1 k=1", "t.suite:1: m=0 is out of range [1, 2147483648]");
+    expect_error("softmax dtype=f32 rows=-1 cols=2", "t.suite:1: rows=-1 is out of range [1, 2147483648]");
+    expect_error("attention dtype=f32 b=1 hq=1 sq=1 skv=1 d=0", "t.suite:1: d=0 is out of range [1, 1024]");
+    expect_error("softmax dtype=f32 rows=99999999999999999999 cols=2",
+                 "t.suite:1: rows=99999999999999999999 is out of range");
+    expect_error("softmax dtype=f32 rows=2 cols=2.5", "t.suite:1: cols=2.5 is not an integer");
+    expect_error("softmax dtype=f32 rows=2 cols=", "t.suite:1: cols= is not an integer");
+    expect_error("softmax dtype=f32 rows=2 cols=2 size=4", "t.suite:1: unknown key 'size' for softmax");
+    /* Each dimension is allowed; the products are not (and would overflow int64). */
+    expect_error("matmul a=f32 m=2147483648 n=2147483648 k=2147483648", "a has 4.61e+18 elements, more than kbench allows");
+    expect_error("attention dtype=f32 b=2147483648 hq=2147483648 sq=2147483648 skv=1 d=1024", "more than kbench allows");
+    expect_error("quantize kind=vq rows=1 cols=2147483648 codes=2147483648", "codebook has");
+    /* Floats outside float's range: undefined to convert, or silently 0. */
+    expect_error("softmax dtype=f32 rows=2 cols=2 scale=1e300", "scale=1e300 is out of range for a 32-bit float");
+    expect_error("attention dtype=f32 b=1 hq=1 sq=1 skv=1 d=8 scale=1e-60", "scale=1e-60 is out of range for a 32-bit float");
+    expect_error("matmul a=f32 m=1 n=1 k=1 alpha=inf", "alpha=inf is not a finite number");
+    /* Within the element limit, beyond the memory of any machine this runs on (about 462 GiB). */
+    expect_error("matmul a=f32 m=131072 n=131072 k=131072 beta=1 pad=4096",
+                 "t.suite:1: m=131072,n=131072,k=131072,a=f32,c=f32,beta=1,pad=4096 needs about ");
+    /* Messages stay one line whatever bytes the value holds. */
+    expect_error("softmax dtype=f32 rows=2 cols=\x1b[2J", "cols=?[2J is not an integer");
+
+    /* The host-memory figure: x and y, the oracle's f64 y, and the
+     * yardstick's y, each span + 64-byte canary zone rounded up to 4 KiB
+     * pages.  1000 x 1000 f32: 4000064 bytes -> 977 pages; as f64 8000064 ->
+     * 1954 pages.  Padding counts: with pad=24 the rows are 1024 apart and
+     * the span is 999 * 1024 + 1000 elements (the last row's padding lies
+     * past it): 4095968 bytes -> 1000 pages, 8191872 as f64 -> 2000. */
+    kb_case c = kb_test_case("softmax dtype=f32 rows=1000 cols=1000");
+    EXPECT(kb_case_host_bytes(&c) == (3 * 977 + 1954) * 4096.0, "softmax host bytes %.0f", kb_case_host_bytes(&c));
+    c = kb_test_case("softmax dtype=f32 rows=1000 cols=1000 pad=24");
+    EXPECT(kb_case_host_bytes(&c) == (3 * 1000 + 2000) * 4096.0, "padded softmax host bytes %.0f",
+           kb_case_host_bytes(&c));
+    c = kb_test_case("matmul a=f32 m=4096 n=4096 k=4096 beta=1");
+    double mib = kb_case_host_bytes(&c) / 1048576.0;
+    /* A, B, C 64 MiB each; the f64 reference C 128; the yardstick's and the initial C 64 each. */
+    EXPECT(mib > 447.9 && mib < 448.1, "4096^3 f32 matmul with beta: %.3f MiB, expected 448", mib);
+}
+
 static void test_defaults_and_ids(void)
 {
     kb_suite s;
@@ -167,6 +210,7 @@ static void test_seeds(void)
 int main(void)
 {
     test_errors();
+    test_limits();
     test_defaults_and_ids();
     test_builtin_coverage();
     test_builtin_names_and_perf();
