@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 /* At least `bytes` (rounded up to whole pages, *usable gets the size) of
- * page-aligned memory with a guard page on each side; `name` (static
+ * page-aligned memory with 64 KiB of guard pages on each side; `name` (static
  * storage) names it in fault reports, which count distances from
  * `data_bytes`, the end of the tensor's own elements.  NULL when out of
  * memory. */
