@@ -13,20 +13,21 @@
 #include <math.h>
 #include <stdio.h>
 
+#include <kbench/checks.h> /* kb_check_softmax, kb_fail: optional helpers for supports() */
 #include <kbench/kbench.h>
 
-/* Which problems this kernel takes.  Cheap, and never touches tensor data. */
+/* Which problems this kernel takes.  Cheap, and never touches tensor data.
+ * kb_check_softmax (kbench/checks.h) answers whether the problem is a
+ * well-formed softmax (shapes, strides, data pointers, scale, dtypes), with
+ * a one-line reason if not; what is left is what this kernel can do. */
 static kb_status plain_supports(void *ctx, const kb_problem *p, char *why, size_t why_len)
 {
     (void)ctx;
-    if (p->op != KB_OP_SOFTMAX) {
-        if (why) snprintf(why, why_len, "not a softmax problem");
-        return KB_ERR_UNSUPPORTED;
-    }
-    if (p->u.softmax.x.dtype != KB_DTYPE_F32) {
-        if (why) snprintf(why, why_len, "only f32 is implemented");
-        return KB_ERR_UNSUPPORTED;
-    }
+    kb_status st = kb_check_softmax(p, why, why_len);
+    if (st != KB_OK)
+        return st;
+    if (p->u.softmax.x.dtype != KB_DTYPE_F32)
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "only f32 is implemented");
     return KB_OK;
 }
 

@@ -1,8 +1,8 @@
 /*
  * baseline.h - what the baseline plugins (plugins/openblas, plugins/onednn)
- * share: error messages, the problem checks of the ops they implement, and
- * row conversions between f32 and the 16-bit floats.  Compiled into each of
- * them (hidden visibility: nothing here is exported).
+ * share beyond <kbench/checks.h> (messages and problem checks): a matmul's
+ * largest extent and row conversions between f32 and the 16-bit floats.
+ * Compiled into each of them (hidden visibility: nothing here is exported).
  */
 #ifndef KB_BASELINE_H
 #define KB_BASELINE_H
@@ -10,28 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kbench/checks.h>
 #include <kbench/kbench.h>
 
-/* printf into err (if any) and return `status`. */
-kb_status kb_bl_fail(kb_status status, char *err, size_t err_len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-
-/* KB_OK if `t` has `dtype`, `rank` and `shape`, a data pointer (when not
- * empty), innermost stride 1 and non-negative strides, and (rank 2) rows that
- * do not overlap; otherwise KB_ERR_INVALID naming `name`. */
-kb_status kb_bl_check_tensor(const kb_tensor *t, const char *name, kb_dtype dtype, int32_t rank,
-                             const int64_t *shape, char *why, size_t why_len);
-
-/* A well-formed matmul: dtypes of the float path (A and B both f16, bf16 or
- * f32; C f32, f16 or bf16) or the integer path (i8 x i8 -> i32 with alpha 1,
- * beta 0 or 1), and tensors of the shapes the transpose flags say. */
-kb_status kb_bl_check_matmul(const kb_problem *p, char *why, size_t why_len);
-
-/* A well-formed attention problem with Q, K, V and O all f32, f16 or bf16. */
-kb_status kb_bl_check_attention(const kb_problem *p, char *why, size_t why_len);
+/* kb_fail and the problem checks (kb_check_matmul, kb_check_attention) are
+ * <kbench/checks.h>'s. */
 
 /* The largest dimension or leading dimension of a matmul (for libraries
  * whose interface takes 32-bit ints). */

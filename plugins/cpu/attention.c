@@ -24,33 +24,7 @@ kb_status kb_cpu_attention_rowwise_supports(void *ctx, const kb_problem *p, char
                                             size_t why_len)
 {
     (void)ctx;
-    if (p->op != KB_OP_ATTENTION)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "not an attention problem");
-    const kb_attention_params *a = &p->u.attention;
-    kb_dtype t = a->q.dtype;
-    if (t != KB_DTYPE_F32 && t != KB_DTYPE_F16 && t != KB_DTYPE_BF16)
-        return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "q dtype %s not supported",
-                           kb_dtype_name(t) ? kb_dtype_name(t) : "invalid");
-    if (a->batch < 0 || a->heads_q < 0 || a->heads_kv < 1 || a->seq_q < 0 || a->seq_kv < 0 ||
-        a->head_dim < 0)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "negative size or heads_kv < 1");
-    if (a->heads_q % a->heads_kv != 0)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "heads_q %lld not a multiple of heads_kv %lld",
-                           (long long)a->heads_q, (long long)a->heads_kv);
-    if (!isfinite(a->scale))
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "scale not finite");
-    int64_t qs[4] = {a->batch, a->heads_q, a->seq_q, a->head_dim};
-    int64_t ks[4] = {a->batch, a->heads_kv, a->seq_kv, a->head_dim};
-    kb_status st = kb_cpu_check_tensor(&a->q, "q", t, 4, qs, why, why_len);
-    if (st == KB_OK)
-        st = kb_cpu_check_tensor(&a->k, "k", t, 4, ks, why, why_len);
-    if (st == KB_OK)
-        st = kb_cpu_check_tensor(&a->v, "v", t, 4, ks, why, why_len);
-    if (st == KB_OK)
-        st = kb_cpu_check_tensor(&a->o, "o", t, 4, qs, why, why_len);
-    if (st == KB_OK)
-        st = kb_cpu_check_tensor(&a->lse, "lse", KB_DTYPE_F32, 3, qs, why, why_len);
-    return st;
+    return kb_check_attention(p, why, why_len);
 }
 
 kb_status kb_cpu_attention_online_supports(void *ctx, const kb_problem *p, char *why,
@@ -289,9 +263,9 @@ static kb_status attention_run(void *ctx, const kb_problem *p, void *ws, char *e
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     if (!ws)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     const kb_attention_params *a = &p->u.attention;
     int64_t rb = online ? BQ : ROW_BLOCK;
     att_job job = {ctx, a, kb_cpu_align_ptr(ws), online ? online_slice(a) : rowwise_slice(a),

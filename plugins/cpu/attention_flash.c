@@ -14,7 +14,7 @@ kb_status kb_cpu_attention_flash_supports(void *ctx, const kb_problem *p, char *
     if (st != KB_OK)
         return st;
     if (!kb_cpu_has_avx2_fma_f16c())
-        return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs AVX2, FMA and F16C");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs AVX2, FMA and F16C");
     return KB_OK;
 }
 
@@ -32,9 +32,9 @@ kb_status kb_cpu_attention_flash(void *ctx, const kb_problem *p, void *ws, void 
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     if (!ws)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     kb_flash_run(ctx, &p->u.attention, ws);
     return KB_OK;
 }

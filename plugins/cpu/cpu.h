@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <kbench/checks.h>
 #include <kbench/kbench.h>
 
 #include "threads.h"
@@ -35,23 +36,13 @@ static inline int kb_cpu_threads(const void *plugin_ctx)
 /* 1 if this CPU runs the *_avx2.c kernels (AVX2, FMA and F16C), else 0. */
 int kb_cpu_has_avx2_fma_f16c(void);
 
-/* printf into err (if any) and return `status`. */
-kb_status kb_cpu_fail(kb_status status, char *err, size_t err_len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
+/* kb_fail and the tensor and problem checks (kb_check_tensor, ...) are
+ * <kbench/checks.h>'s. */
+
 /* Below this much work (elements touched, or FLOPs) a kernel runs on one
  * thread: handing work to the pool costs tens of microseconds in a VM and
  * varies between runs, which would swamp both the result and its noise. */
 #define KB_CPU_SERIAL_WORK ((int64_t)1 << 16)
-
-#endif
-    ;
-
-/* KB_OK if `t` has `dtype`, `rank` and `shape`, a data pointer, innermost
- * stride 1 and non-negative strides (rank-2: rows do not overlap); otherwise
- * KB_ERR_INVALID naming `name`.  dtype KB_DTYPE_INVALID skips the dtype check. */
-kb_status kb_cpu_check_tensor(const kb_tensor *t, const char *name, kb_dtype dtype,
-                              int32_t rank, const int64_t *shape, char *why, size_t why_len);
 
 /* --- workspace ------------------------------------------------------------ */
 

@@ -9,54 +9,11 @@
 
 #include "cpu.h"
 
-kb_status kb_cpu_fail(kb_status status, char *err, size_t err_len, const char *fmt, ...)
-{
-    if (err && err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
-
 int kb_cpu_has_avx2_fma_f16c(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
            __builtin_cpu_supports("f16c");
-}
-
-kb_status kb_cpu_check_tensor(const kb_tensor *t, const char *name, kb_dtype dtype,
-                              int32_t rank, const int64_t *shape, char *why, size_t why_len)
-{
-    if (dtype != KB_DTYPE_INVALID && t->dtype != dtype)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: dtype %s, expected %s", name,
-                           kb_dtype_name(t->dtype) ? kb_dtype_name(t->dtype) : "invalid",
-                           kb_dtype_name(dtype));
-    if (t->rank != rank)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: rank %d, expected %d", name,
-                           (int)t->rank, (int)rank);
-    int64_t numel = 1;
-    for (int32_t i = 0; i < rank; i++) {
-        if (t->shape[i] != shape[i])
-            return kb_cpu_fail(KB_ERR_INVALID, why, why_len,
-                               "%s: shape[%d] = %lld, expected %lld", name, (int)i,
-                               (long long)t->shape[i], (long long)shape[i]);
-        if (t->strides[i] < 0)
-            return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: negative stride", name);
-        numel *= shape[i];
-    }
-    if (rank > 0 && t->strides[rank - 1] != 1)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: innermost stride %lld, expected 1",
-                           name, (long long)t->strides[rank - 1]);
-    if (rank == 2 && t->shape[0] > 1 && t->strides[0] < t->shape[1])
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len,
-                           "%s: leading dimension %lld below row width %lld", name,
-                           (long long)t->strides[0], (long long)t->shape[1]);
-    if (numel > 0 && !t->data)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "%s: no data", name);
-    return KB_OK;
 }
 
 static void cpu_fini(void *plugin_ctx)
@@ -75,31 +32,31 @@ static kb_status cpu_init(const kb_host_context *host, void **plugin_ctx, char *
 {
     *plugin_ctx = NULL;
     if (!host || host->abi_version != KB_ABI_VERSION)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
     if (host->threads < 1 || host->threads > 4096)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "threads = %d, expected 1..4096",
+        return kb_fail(KB_ERR_INVALID, err, err_len, "threads = %d, expected 1..4096",
                            (int)host->threads);
     if (host->cpu_count < 0 || (host->cpu_count > 0 && !host->cpus))
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "bad cpu set (count %d)",
+        return kb_fail(KB_ERR_INVALID, err, err_len, "bad cpu set (count %d)",
                            (int)host->cpu_count);
 
     kb_cpu_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the plugin context");
+        return kb_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the plugin context");
     ctx->threads = host->threads;
     ctx->cpu_count = host->cpu_count;
     if (ctx->cpu_count > 0) {
         ctx->cpus = malloc((size_t)ctx->cpu_count * sizeof *ctx->cpus);
         if (!ctx->cpus) {
             cpu_fini(ctx);
-            return kb_cpu_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the cpu set");
+            return kb_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the cpu set");
         }
         memcpy(ctx->cpus, host->cpus, (size_t)ctx->cpu_count * sizeof *ctx->cpus);
     }
     ctx->f16_to_f32 = malloc(65536 * sizeof(float));
     if (!ctx->f16_to_f32) {
         cpu_fini(ctx);
-        return kb_cpu_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the f16 table");
+        return kb_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the f16 table");
     }
     for (uint32_t h = 0; h < 65536; h++)
         ctx->f16_to_f32[h] = kb_f16_to_f32((uint16_t)h);

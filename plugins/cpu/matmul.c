@@ -24,37 +24,7 @@
 kb_status kb_cpu_matmul_supports(void *ctx, const kb_problem *p, char *why, size_t why_len)
 {
     (void)ctx;
-    if (p->op != KB_OP_MATMUL)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "not a matmul problem");
-    const kb_matmul_params *m = &p->u.matmul;
-    kb_dtype ta = m->a.dtype, tb = m->b.dtype, tc = m->c.dtype;
-    if (m->m < 0 || m->n < 0 || m->k < 0)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "negative m, n or k");
-    if (ta == KB_DTYPE_I8 && tb == KB_DTYPE_I8) {
-        if (tc != KB_DTYPE_I32)
-            return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "i8 x i8 -> %s not supported",
-                               kb_dtype_name(tc) ? kb_dtype_name(tc) : "invalid");
-        if (m->alpha != 1.0f || (m->beta != 0.0f && m->beta != 1.0f))
-            return kb_cpu_fail(KB_ERR_INVALID, why, why_len,
-                               "i8 matmul needs alpha 1 and beta 0 or 1");
-    } else {
-        if (ta != tb || (ta != KB_DTYPE_F32 && ta != KB_DTYPE_F16 && ta != KB_DTYPE_BF16))
-            return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "a %s x b %s not supported",
-                               kb_dtype_name(ta) ? kb_dtype_name(ta) : "invalid",
-                               kb_dtype_name(tb) ? kb_dtype_name(tb) : "invalid");
-        if (tc != KB_DTYPE_F32 && tc != KB_DTYPE_F16 && tc != KB_DTYPE_BF16)
-            return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "c dtype %s not supported",
-                               kb_dtype_name(tc) ? kb_dtype_name(tc) : "invalid");
-    }
-    int64_t as[2] = {m->trans_a ? m->k : m->m, m->trans_a ? m->m : m->k};
-    int64_t bs[2] = {m->trans_b ? m->n : m->k, m->trans_b ? m->k : m->n};
-    int64_t cs[2] = {m->m, m->n};
-    kb_status st = kb_cpu_check_tensor(&m->a, "a", ta, 2, as, why, why_len);
-    if (st == KB_OK)
-        st = kb_cpu_check_tensor(&m->b, "b", tb, 2, bs, why, why_len);
-    if (st == KB_OK)
-        st = kb_cpu_check_tensor(&m->c, "c", tc, 2, cs, why, why_len);
-    return st;
+    return kb_check_matmul(p, why, why_len);
 }
 
 /* Workspace: B panels [ceil(N / NR) x K x NR], then per thread an A block
@@ -247,9 +217,9 @@ kb_status kb_cpu_matmul_simple(void *ctx, const kb_problem *p, void *ws, void *s
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     if (!ws)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     const kb_matmul_params *m = &p->u.matmul;
     unsigned char *base = kb_cpu_align_ptr(ws);
     mm_job job = {ctx, m, base, base + b_bytes(m), a_slice(m), m->a.dtype == KB_DTYPE_I8, 1, 0};

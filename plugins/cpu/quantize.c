@@ -20,7 +20,7 @@
 static kb_status check_x(const kb_quantize_params *q, char *why, size_t why_len)
 {
     int64_t shape[2] = {q->rows, q->cols};
-    return kb_cpu_check_tensor(&q->x, "x", KB_DTYPE_F32, 2, shape, why, why_len);
+    return kb_check_tensor(&q->x, "x", KB_DTYPE_F32, 2, shape, why, why_len);
 }
 
 /* Shape of the scales tensor for the granularity; rank 0 if the granularity is bad. */
@@ -41,56 +41,56 @@ kb_status kb_cpu_quantize_supports(void *ctx, const kb_problem *p, char *why, si
 {
     (void)ctx;
     if (p->op != KB_OP_QUANTIZE)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "not a quantize problem");
+        return kb_fail(KB_ERR_INVALID, why, why_len, "not a quantize problem");
     const kb_quantize_params *q = &p->u.quantize;
     if (q->rows < 0 || q->cols < 0)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "negative rows or cols");
+        return kb_fail(KB_ERR_INVALID, why, why_len, "negative rows or cols");
     int64_t shape[2] = {q->rows, q->cols};
     kb_status st = KB_OK;
     switch (q->kind) {
     case KB_QUANT_INT8:
     case KB_QUANT_DEQUANT_INT8: {
         if (q->granularity == KB_SCALE_PER_GROUP && q->group_size < 1)
-            return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "group_size %lld < 1",
+            return kb_fail(KB_ERR_INVALID, why, why_len, "group_size %lld < 1",
                                (long long)q->group_size);
         int64_t ss[2];
         int32_t srank = scales_shape(q, ss);
         if (srank == 0)
-            return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "unknown scale granularity %d",
+            return kb_fail(KB_ERR_INVALID, why, why_len, "unknown scale granularity %d",
                                (int)q->granularity);
         if (q->kind == KB_QUANT_INT8)
             st = check_x(q, why, why_len);
         else
-            st = kb_cpu_check_tensor(&q->y, "y", KB_DTYPE_F32, 2, shape, why, why_len);
+            st = kb_check_tensor(&q->y, "y", KB_DTYPE_F32, 2, shape, why, why_len);
         if (st == KB_OK)
-            st = kb_cpu_check_tensor(&q->q, "q", KB_DTYPE_I8, 2, shape, why, why_len);
+            st = kb_check_tensor(&q->q, "q", KB_DTYPE_I8, 2, shape, why, why_len);
         if (st == KB_OK)
-            st = kb_cpu_check_tensor(&q->scales, "scales", KB_DTYPE_F32, srank, ss, why, why_len);
+            st = kb_check_tensor(&q->scales, "scales", KB_DTYPE_F32, srank, ss, why, why_len);
         return st;
     }
     case KB_QUANT_CAST:
         if (q->out_dtype != KB_DTYPE_F16 && q->out_dtype != KB_DTYPE_BF16 &&
             q->out_dtype != KB_DTYPE_FP8_E4M3 && q->out_dtype != KB_DTYPE_FP8_E5M2)
-            return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "cast to %s not supported",
+            return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "cast to %s not supported",
                                kb_dtype_name(q->out_dtype) ? kb_dtype_name(q->out_dtype)
                                                            : "invalid");
         st = check_x(q, why, why_len);
         if (st == KB_OK)
-            st = kb_cpu_check_tensor(&q->y, "y", q->out_dtype, 2, shape, why, why_len);
+            st = kb_check_tensor(&q->y, "y", q->out_dtype, 2, shape, why, why_len);
         return st;
     case KB_QUANT_VQ: {
         if (q->codes < 1)
-            return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "codes %lld < 1", (long long)q->codes);
+            return kb_fail(KB_ERR_INVALID, why, why_len, "codes %lld < 1", (long long)q->codes);
         int64_t cs[2] = {q->codes, q->cols};
         st = check_x(q, why, why_len);
         if (st == KB_OK)
-            st = kb_cpu_check_tensor(&q->codebook, "codebook", KB_DTYPE_F32, 2, cs, why, why_len);
+            st = kb_check_tensor(&q->codebook, "codebook", KB_DTYPE_F32, 2, cs, why, why_len);
         if (st == KB_OK)
-            st = kb_cpu_check_tensor(&q->indices, "indices", KB_DTYPE_I32, 1, shape, why, why_len);
+            st = kb_check_tensor(&q->indices, "indices", KB_DTYPE_I32, 1, shape, why, why_len);
         return st;
     }
     default:
-        return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "quantize kind %d not supported",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "quantize kind %d not supported",
                            (int)q->kind);
     }
 }
@@ -287,14 +287,14 @@ kb_status kb_cpu_quantize_basic(void *ctx, const kb_problem *p, void *ws, void *
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     const kb_quantize_params *q = &p->u.quantize;
     kb_cpu_pool *pool = ((kb_cpu_ctx *)ctx)->pool;
     int threads = kb_cpu_threads(ctx);
     q_job job = {q, NULL, 0, 0.0f};
     if (kb_cpu_quantize_workspace(ctx, p)) {
         if (!ws)
-            return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+            return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
         job.ws = kb_cpu_align_ptr(ws);
     }
     /* Rows per chunk: ~16k elements, at least 4 chunks per thread when rows allow. */

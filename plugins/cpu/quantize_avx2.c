@@ -39,7 +39,7 @@ kb_status kb_cpu_quantize_avx2_supports(void *ctx, const kb_problem *p, char *wh
                                         size_t why_len)
 {
     if (!kb_cpu_has_avx2_fma_f16c())
-        return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs AVX2, FMA and F16C");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs AVX2, FMA and F16C");
     return kb_cpu_quantize_supports(ctx, p, why, why_len);
 }
 
@@ -515,10 +515,10 @@ kb_status kb_cpu_quantize_avx2(void *ctx, const kb_problem *p, void *ws, void *s
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     const kb_quantize_params *q = &p->u.quantize;
     if (kb_cpu_quantize_avx2_workspace(ctx, p) && !ws)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     if (q->rows == 0 || q->cols == 0) {
         if (q->kind == KB_QUANT_INT8 && q->granularity == KB_SCALE_PER_TENSOR)
             *(float *)q->scales.data = 0.0f; /* an empty tensor's absmax */

@@ -17,22 +17,7 @@
 kb_status kb_cpu_softmax_supports(void *ctx, const kb_problem *p, char *why, size_t why_len)
 {
     (void)ctx;
-    if (p->op != KB_OP_SOFTMAX)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "not a softmax problem");
-    const kb_softmax_params *s = &p->u.softmax;
-    kb_dtype t = s->x.dtype;
-    if (t != KB_DTYPE_F32 && t != KB_DTYPE_F16 && t != KB_DTYPE_BF16)
-        return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "x dtype %s not supported",
-                           kb_dtype_name(t) ? kb_dtype_name(t) : "invalid");
-    if (s->rows < 0 || s->cols < 0)
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "negative rows or cols");
-    if (!(s->scale > 0.0f) || isinf(s->scale))
-        return kb_cpu_fail(KB_ERR_INVALID, why, why_len, "scale must be finite and > 0");
-    int64_t shape[2] = {s->rows, s->cols};
-    kb_status st = kb_cpu_check_tensor(&s->x, "x", t, 2, shape, why, why_len);
-    if (st == KB_OK)
-        st = kb_cpu_check_tensor(&s->y, "y", t, 2, shape, why, why_len);
-    return st;
+    return kb_check_softmax(p, why, why_len);
 }
 
 /* One f32 row per thread, for rows that are not f32 already. */
@@ -157,12 +142,12 @@ static kb_status softmax_run(void *ctx, const kb_problem *p, void *ws, char *err
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     const kb_softmax_params *s = &p->u.softmax;
     sm_job job = {ctx, s, NULL, row_slice(s), online};
     if (job.slice) {
         if (!ws)
-            return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+            return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
         job.ws = kb_cpu_align_ptr(ws);
     }
     int threads = kb_cpu_threads(ctx);

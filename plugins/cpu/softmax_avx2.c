@@ -51,7 +51,7 @@ kb_status kb_cpu_softmax_avx2_supports(void *ctx, const kb_problem *p, char *why
                                        size_t why_len)
 {
     if (!kb_cpu_has_avx2_fma_f16c())
-        return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs AVX2, FMA and F16C");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs AVX2, FMA and F16C");
     return kb_cpu_softmax_supports(ctx, p, why, why_len);
 }
 
@@ -329,14 +329,14 @@ kb_status kb_cpu_softmax_avx2(void *ctx, const kb_problem *p, void *ws, void *st
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     const kb_softmax_params *s = &p->u.softmax;
     if (s->rows == 0 || s->cols == 0)
         return KB_OK;
     sm_job job = {s, NULL, 0, 0};
     if (cached(s)) {
         if (!ws)
-            return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+            return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
         job.ws = kb_cpu_align_ptr(ws);
         job.slice = exp_slice(s);
     }

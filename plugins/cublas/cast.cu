@@ -73,7 +73,7 @@ extern "C" kb_status kbcl_cast_to_f32(const void *src, kb_dtype src_dtype, int64
             <<<grid, kThreads, 0, s>>>((const __nv_bfloat16 *)src, src_ld, dst, dst_ld, rows, cols);
         break;
     default:
-        return kbc_fail(KB_ERR_INTERNAL, err, err_len, "cast to f32: no %s kernel", dtype_name(src_dtype));
+        return kb_fail(KB_ERR_INTERNAL, err, err_len, "cast to f32: no %s kernel", dtype_name(src_dtype));
     }
     KBC_CHECK_LAUNCH("kbcl to_f32", err, err_len);
     return KB_OK;
@@ -95,7 +95,7 @@ extern "C" kb_status kbcl_cast_from_f32(const float *src, int64_t src_ld, void *
         from_f32_kernel<__nv_bfloat16><<<grid, kThreads, 0, s>>>(src, src_ld, (__nv_bfloat16 *)dst, dst_ld, rows, cols);
         break;
     default:
-        return kbc_fail(KB_ERR_INTERNAL, err, err_len, "cast from f32: no %s kernel", dtype_name(dst_dtype));
+        return kb_fail(KB_ERR_INTERNAL, err, err_len, "cast from f32: no %s kernel", dtype_name(dst_dtype));
     }
     KBC_CHECK_LAUNCH("kbcl from_f32", err, err_len);
     return KB_OK;

@@ -30,10 +30,10 @@ static kb_status cublas_init(const kb_host_context *host, void **plugin_ctx, cha
 {
     *plugin_ctx = NULL;
     if (!host || host->abi_version != KB_ABI_VERSION)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
     kbcl_state *s = calloc(1, sizeof *s);
     if (!s)
-        return kbc_fail(KB_ERR_NOMEM, err, err_len, "out of host memory");
+        return kb_fail(KB_ERR_NOMEM, err, err_len, "out of host memory");
     /* The device first: without a driver or GPU its message is the reason
      * `kbench list` shows. */
     kb_status st = kbc_context_init(&s->base, err, err_len);

@@ -74,7 +74,7 @@ static kb_status describe(const kbcl_plan *pl, lt_call *c, char *err, size_t err
 static kb_status no_algorithm(const kb_matmul_params *mm, const kbcl_plan *pl, const char *detail, char *err,
                               size_t err_len)
 {
-    return kbc_fail(KB_ERR_UNSUPPORTED, err, err_len,
+    return kb_fail(KB_ERR_UNSUPPORTED, err, err_len,
                     "cuBLASLt has no algorithm for %s x %s -> %s%s, M=%lld N=%lld K=%lld ta=%d tb=%d, row strides "
                     "a/b/c %lld/%lld/%lld, pointer alignment a/b/c %u/%u/%u bytes%s",
                     dtype_name(mm->a.dtype), dtype_name(mm->b.dtype), dtype_name(mm->c.dtype),
@@ -168,10 +168,10 @@ kb_status kbcl_matmul_lt_run(void *plugin_ctx, const kb_problem *p, void *worksp
     if (st != KB_OK)
         return st;
     if (!s)
-        return kbc_fail(KB_ERR_INTERNAL, err, err_len, "cublas: run without a plugin context");
+        return kb_fail(KB_ERR_INTERNAL, err, err_len, "cublas: run without a plugin context");
     const kb_matmul_params *mm = &p->u.matmul;
     if (!workspace)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "cublas lt: no workspace (it asks for %zu bytes)",
+        return kb_fail(KB_ERR_INVALID, err, err_len, "cublas lt: no workspace (it asks for %zu bytes)",
                         kbcl_matmul_lt_workspace_bytes(mm));
 
     void *lt_workspace, *f32_buffer;

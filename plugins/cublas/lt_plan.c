@@ -140,12 +140,12 @@ void kbcl_workspace_split(void *workspace, const kb_matmul_params *mm, void **lt
 static kb_status check_int8_form(const kb_matmul_params *mm, char *why, size_t why_len)
 {
     if (mm->trans_a || !mm->trans_b)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                         "i8 needs ta=0 tb=1 (A [M, K], B stored [N, K]), got ta=%d tb=%d: cuBLASLt's int8 "
                         "kernels take only the TN form (cuBLAS docs, cublasLtMatmul, IMMA requirements)",
                         mm->trans_a ? 1 : 0, mm->trans_b ? 1 : 0);
     if (mm->n % 4 || mm->k % 4)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                         "i8 needs N and K multiples of 4, got N = %lld, K = %lld (cuBLAS docs, cublasLtMatmul, "
                         "IMMA requirements)",
                         (long long)mm->n, (long long)mm->k);
@@ -154,12 +154,12 @@ static kb_status check_int8_form(const kb_matmul_params *mm, char *why, size_t w
     for (int i = 0; i < 3; i++) {
         kbcl_matrix v = kbcl_colmajor_view(t[i]);
         if (v.ld % 4)
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len,
+            return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                             "i8: %s's row stride %lld is not a multiple of 4 (cuBLAS docs, cublasLtMatmul, IMMA "
                             "requirements)",
                             name[i], (long long)v.ld);
         if (v.align < 4)
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len,
+            return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                             "i8: %s's data pointer is not 4-byte aligned (cuBLAS docs, cublasLtMatmul, IMMA "
                             "requirements)",
                             name[i]);
@@ -170,65 +170,65 @@ static kb_status check_int8_form(const kb_matmul_params *mm, char *why, size_t w
 kb_status kbcl_matmul_lt_check(const kb_problem *p, char *why, size_t why_len)
 {
     if (!p || p->op != KB_OP_MATMUL)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "problem is not a matmul");
+        return kb_fail(KB_ERR_INVALID, why, why_len, "problem is not a matmul");
     const kb_matmul_params *mm = &p->u.matmul;
     if (mm->m < 0 || mm->n < 0 || mm->k < 0)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "matmul sizes %lld x %lld x %lld must be >= 0",
+        return kb_fail(KB_ERR_INVALID, why, why_len, "matmul sizes %lld x %lld x %lld must be >= 0",
                         (long long)mm->m, (long long)mm->n, (long long)mm->k);
 
     const kb_dtype ta = mm->a.dtype, tb = mm->b.dtype, tc = mm->c.dtype;
     const int int8 = ta == KB_DTYPE_I8;
     if (tb != ta)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "A is %s but B is %s: both must have one dtype",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "A is %s but B is %s: both must have one dtype",
                         dtype_name(ta), dtype_name(tb));
     if (int8) {
         if (tc != KB_DTYPE_I32)
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "i8 x i8 -> %s: the int8 path writes i32 only",
+            return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "i8 x i8 -> %s: the int8 path writes i32 only",
                             dtype_name(tc));
         if (mm->alpha != 1.0f || (mm->beta != 0.0f && mm->beta != 1.0f))
-            return kbc_fail(KB_ERR_INVALID, why, why_len, "int8 matmul needs alpha = 1 and beta 0 or 1 (got %g, %g)",
+            return kb_fail(KB_ERR_INVALID, why, why_len, "int8 matmul needs alpha = 1 and beta 0 or 1 (got %g, %g)",
                             (double)mm->alpha, (double)mm->beta);
     } else if (!is_float_io(ta)) {
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "A and B %s: only f16, bf16, f32 or i8",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "A and B %s: only f16, bf16, f32 or i8",
                         dtype_name(ta));
     } else if (!is_float_io(tc)) {
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "%s x %s -> %s: float inputs write f32, f16 or bf16",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "%s x %s -> %s: float inputs write f32, f16 or bf16",
                         dtype_name(ta), dtype_name(tb), dtype_name(tc));
     }
 
     const int64_t as[2] = {mm->trans_a ? mm->k : mm->m, mm->trans_a ? mm->m : mm->k};
     const int64_t bs[2] = {mm->trans_b ? mm->n : mm->k, mm->trans_b ? mm->k : mm->n};
     const int64_t cs[2] = {mm->m, mm->n};
-    kb_status st = kbc_check_tensor(&mm->a, "a", ta, 2, as, why, why_len);
+    kb_status st = kb_check_tensor_basic(&mm->a, "a", ta, 2, as, why, why_len);
     if (st == KB_OK)
-        st = kbc_check_tensor(&mm->b, "b", tb, 2, bs, why, why_len);
+        st = kb_check_tensor_basic(&mm->b, "b", tb, 2, bs, why, why_len);
     if (st == KB_OK)
-        st = kbc_check_tensor(&mm->c, "c", tc, 2, cs, why, why_len);
+        st = kb_check_tensor_basic(&mm->c, "c", tc, 2, cs, why, why_len);
     if (st != KB_OK)
         return st;
 
     if (mm->m == 0 || mm->n == 0 || mm->k == 0)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "empty matmul (%lld x %lld x %lld)", (long long)mm->m,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "empty matmul (%lld x %lld x %lld)", (long long)mm->m,
                         (long long)mm->n, (long long)mm->k);
     if (mm->m > INT32_MAX || mm->n > INT32_MAX || mm->k > INT32_MAX)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "matmul sizes beyond 2^31 - 1");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "matmul sizes beyond 2^31 - 1");
 
     const kb_tensor *t[3] = {&mm->a, &mm->b, &mm->c};
     const char *name[3] = {"a", "b", "c"};
     for (int i = 0; i < 3; i++) {
         if (t[i]->shape[0] > 1 && t[i]->strides[0] < t[i]->shape[1])
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "%s: row stride %lld is below the row length %lld",
+            return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "%s: row stride %lld is below the row length %lld",
                             name[i], (long long)t[i]->strides[0], (long long)t[i]->shape[1]);
         if (t[i]->strides[0] > INT32_MAX)
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "%s: row stride beyond 2^31 - 1", name[i]);
+            return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "%s: row stride beyond 2^31 - 1", name[i]);
         if (kbcl_ptr_align(t[i]->data) < kb_dtype_size(t[i]->dtype))
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "%s: data pointer not aligned to its %zu-byte elements",
+            return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "%s: data pointer not aligned to its %zu-byte elements",
                             name[i], kb_dtype_size(t[i]->dtype));
     }
     if (int8)
         return check_int8_form(mm, why, why_len);
     if (needs_f32_buffer(mm) && !f32_buffer_bytes(mm))
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "the f32 buffer for %s output would not fit in memory",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "the f32 buffer for %s output would not fit in memory",
                         dtype_name(tc));
     return KB_OK;
 }

@@ -32,7 +32,7 @@ static inline kb_status kbcl_lt_error(cublasStatus_t s, const char *what, char *
     case CUBLAS_STATUS_INVALID_VALUE: st = KB_ERR_INTERNAL; break;
     default: st = KB_ERR_DEVICE; break;
     }
-    return kbc_fail(st, err, err_len, "%s: %s: %s", what, cublasLtGetStatusName(s), cublasLtGetStatusString(s));
+    return kb_fail(st, err, err_len, "%s: %s: %s", what, cublasLtGetStatusName(s), cublasLtGetStatusString(s));
 }
 
 /* matmul "lt" (lt_matmul.c). */

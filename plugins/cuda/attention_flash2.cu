@@ -359,7 +359,7 @@ kb_status launch(const kbc_flash2_plan &plan, const Flash2Args &args, cudaStream
     constexpr size_t smem = KBC_FLASH2_SMEM_BYTES(DP);
     if (plan.smem_bytes != smem || plan.threads != WARPS * 32 || plan.block_m != 16 * WARPS * MT ||
         plan.block_n != BN)
-        return kbc_fail(KB_ERR_INTERNAL, err, err_len, "attention flash2: plan and kernel disagree");
+        return kb_fail(KB_ERR_INTERNAL, err, err_len, "attention flash2: plan and kernel disagree");
     auto kernel = flash2_kernel<Ty, DP, WARPS, MT, BN, VEC>;
     KBC_TRY(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem),
             "attention flash2: shared memory size", err, err_len);
@@ -380,7 +380,7 @@ kb_status dispatch_dim(const kbc_flash2_plan &plan, const Flash2Args &args, cuda
     case 64: return launch<Ty, 64, VEC>(plan, args, stream, err, err_len);
     case 128: return launch<Ty, 128, VEC>(plan, args, stream, err, err_len);
     case 256: return launch<Ty, 256, VEC>(plan, args, stream, err, err_len);
-    default: return kbc_fail(KB_ERR_INTERNAL, err, err_len, "attention flash2: head_dim_pad %d", plan.head_dim_pad);
+    default: return kb_fail(KB_ERR_INTERNAL, err, err_len, "attention flash2: head_dim_pad %d", plan.head_dim_pad);
     }
 }
 
@@ -399,7 +399,7 @@ extern "C" kb_status kbc_attention_flash2_run(void *plugin_ctx, const kb_problem
 {
     (void)workspace;
     if (!plugin_ctx)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "attention flash2: no plugin context");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "attention flash2: no plugin context");
     kbc_flash2_plan plan;
     kb_status st = kbc_flash2_plan_make(plugin_ctx, p, &plan, err, err_len);
     if (st != KB_OK || plan.ctas == 0)

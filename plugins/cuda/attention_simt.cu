@@ -179,7 +179,7 @@ kb_status launch(const kbc_simt_plan &plan, const SimtArgs &args, cudaStream_t s
 {
     if (plan.dim_chunks != DC || plan.threads != 32 * KBC_SIMT_WARPS ||
         plan.smem_bytes != 2u * (size_t)plan.tile_keys * 32u * DC * sizeof(float) || plan.smem_bytes > 48u * 1024u)
-        return kbc_fail(KB_ERR_INTERNAL, err, err_len, "attention simt: plan and kernel disagree");
+        return kb_fail(KB_ERR_INTERNAL, err, err_len, "attention simt: plan and kernel disagree");
     simt_kernel<E, DC><<<(unsigned)plan.ctas, plan.threads, plan.smem_bytes, stream>>>(args);
     KBC_CHECK_LAUNCH("attention simt", err, err_len);
     return KB_OK;
@@ -195,7 +195,7 @@ kb_status dispatch(const kbc_simt_plan &plan, const SimtArgs &args, cudaStream_t
     case 8: return launch<E, 8>(plan, args, stream, err, err_len);
     case 16: return launch<E, 16>(plan, args, stream, err, err_len);
     case 32: return launch<E, 32>(plan, args, stream, err, err_len);
-    default: return kbc_fail(KB_ERR_INTERNAL, err, err_len, "attention simt: dim_chunks %d", plan.dim_chunks);
+    default: return kb_fail(KB_ERR_INTERNAL, err, err_len, "attention simt: dim_chunks %d", plan.dim_chunks);
     }
 }
 
@@ -206,7 +206,7 @@ extern "C" kb_status kbc_attention_simt_run(void *plugin_ctx, const kb_problem *
 {
     (void)workspace;
     if (!plugin_ctx)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "attention simt: no plugin context");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "attention simt: no plugin context");
     kbc_simt_plan plan;
     kb_status st = kbc_simt_plan_make(plugin_ctx, p, &plan, err, err_len);
     if (st != KB_OK || plan.ctas == 0)

@@ -14,7 +14,7 @@
  * allocation failure, KB_ERR_DEVICE otherwise. */
 static inline kb_status kbc_cuda_error(cudaError_t e, const char *what, char *err, size_t err_len)
 {
-    return kbc_fail(e == cudaErrorMemoryAllocation ? KB_ERR_NOMEM : KB_ERR_DEVICE, err, err_len,
+    return kb_fail(e == cudaErrorMemoryAllocation ? KB_ERR_NOMEM : KB_ERR_DEVICE, err, err_len,
                     "%s: %s: %s", what, cudaGetErrorName(e), cudaGetErrorString(e));
 }
 

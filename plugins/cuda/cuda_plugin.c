@@ -12,10 +12,10 @@ static kb_status cuda_init(const kb_host_context *host, void **plugin_ctx, char 
 {
     *plugin_ctx = NULL;
     if (!host || host->abi_version != KB_ABI_VERSION)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
     kbc_context *c = calloc(1, sizeof *c);
     if (!c)
-        return kbc_fail(KB_ERR_NOMEM, err, err_len, "out of host memory");
+        return kb_fail(KB_ERR_NOMEM, err, err_len, "out of host memory");
     kb_status st = kbc_context_init(c, err, err_len);
     if (st != KB_OK) {
         kbc_context_fini(c);

@@ -21,19 +21,19 @@ kb_status kbc_context_init(kbc_context *c, char *err, size_t err_len)
         void *driver = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
         if (driver)
             dlclose(driver);
-        return kbc_fail(KB_ERR_DEVICE, err, err_len, "CUDA: %s (%s)",
+        return kb_fail(KB_ERR_DEVICE, err, err_len, "CUDA: %s (%s)",
                         driver ? cudaGetErrorString(e) : "no NVIDIA driver (libcuda.so.1 not found)",
                         cudaGetErrorName(e));
     }
     if (count < 1)
-        return kbc_fail(KB_ERR_DEVICE, err, err_len, "CUDA: no device");
+        return kb_fail(KB_ERR_DEVICE, err, err_len, "CUDA: no device");
     c->device = 0;
     const char *want = getenv("KBENCH_CUDA_DEVICE");
     if (want && *want) {
         char *end;
         long d = strtol(want, &end, 10);
         if (*end || d < 0 || d >= count)
-            return kbc_fail(KB_ERR_INVALID, err, err_len, "KBENCH_CUDA_DEVICE=%s: expected 0..%d", want,
+            return kb_fail(KB_ERR_INVALID, err, err_len, "KBENCH_CUDA_DEVICE=%s: expected 0..%d", want,
                             count - 1);
         c->device = (int)d;
     }

@@ -1,6 +1,7 @@
 /*
  * kbc.h - what the cuda plugin's files share: the plugin context, CUDA error
- * reporting, and the tensor checks.  Plain C, included by the .cu files too.
+ * reporting, and helpers the plan files share
+ * (the tensor and problem checks are <kbench/checks.h>).  Plain C, included by the .cu files too.
  * Nothing here is exported from kb_cuda.so (hidden visibility).
  *
  * Where each piece lives:
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kbench/checks.h>
 #include <kbench/kbench.h>
 
 #ifdef __cplusplus
@@ -38,18 +40,8 @@ typedef struct kbc_context {
     size_t flush_bytes;
 } kbc_context;
 
-/* printf into err (if any) and return `status`. */
-kb_status kbc_fail(kb_status status, char *err, size_t err_len, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-
-/* KB_OK if `t` has `dtype` (KB_DTYPE_INVALID: any), `rank` and `shape`, a
- * data pointer, innermost stride 1 and non-negative strides; otherwise
- * KB_ERR_INVALID naming `name`. */
-kb_status kbc_check_tensor(const kb_tensor *t, const char *name, kb_dtype dtype, int32_t rank,
-                           const int64_t *shape, char *why, size_t why_len);
+/* kb_fail and the tensor and problem checks (kb_check_tensor, ...) are
+ * <kbench/checks.h>'s. */
 
 /* 1 if `t`'s data pointer and every outer stride allow `bytes`-wide vector
  * accesses along the innermost dimension (bytes a power of two). */

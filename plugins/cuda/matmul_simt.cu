@@ -186,7 +186,7 @@ extern "C" kb_status kbc_matmul_simt_run(void *plugin_ctx, const kb_problem *p, 
     if (st != KB_OK)
         return st;
     if (!plugin_ctx)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "matmul simt: plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "matmul simt: plugin not initialised");
     const kb_matmul_params *mm = &p->u.matmul;
     kbc_mm_simt_plan plan;
     kbc_mm_simt_plan_of(mm, &plan);
@@ -214,6 +214,6 @@ extern "C" kb_status kbc_matmul_simt_run(void *plugin_ctx, const kb_problem *p, 
     case KB_DTYPE_F16: return launch<__half>(args, plan, s, err, err_len);
     case KB_DTYPE_BF16: return launch<__nv_bfloat16>(args, plan, s, err, err_len);
     case KB_DTYPE_F32: return launch<float>(args, plan, s, err, err_len);
-    default: return kbc_fail(KB_ERR_INTERNAL, err, err_len, "matmul simt: no kernel for %s", kb_dtype_name(mm->a.dtype));
+    default: return kb_fail(KB_ERR_INTERNAL, err, err_len, "matmul simt: no kernel for %s", kb_dtype_name(mm->a.dtype));
     }
 }

@@ -94,14 +94,14 @@ extern "C" kb_status kbc_matmul_tc_run(void *plugin_ctx, const kb_problem *p, vo
     if (st != KB_OK)
         return st;
     if (!plugin_ctx)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "matmul tc: plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "matmul tc: plugin not initialised");
     const kb_matmul_params *mm = &p->u.matmul;
     kbc_mm_tc_plan plan;
     kbc_mm_tc_plan_of(mm, &plan);
     if (plan.blocks == 0)
         return KB_OK; /* C is empty */
     if (plan.workspace && !workspace)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "matmul tc: the %zu-byte workspace is missing", plan.workspace);
+        return kb_fail(KB_ERR_INVALID, err, err_len, "matmul tc: the %zu-byte workspace is missing", plan.workspace);
     const cudaStream_t s = kbc_stream(static_cast<const kbc_context *>(plugin_ctx), stream);
 
     TcArgs args;
@@ -127,7 +127,7 @@ extern "C" kb_status kbc_matmul_tc_run(void *plugin_ctx, const kb_problem *p, vo
     case KB_DTYPE_F16: return launch_float<TraitsF16>(args, plan, s, err, err_len);
     case KB_DTYPE_BF16: return launch_float<TraitsBF16>(args, plan, s, err, err_len);
     case KB_DTYPE_I8: break;
-    default: return kbc_fail(KB_ERR_INTERNAL, err, err_len, "matmul tc: no kernel for %s", kb_dtype_name(plan.in));
+    default: return kb_fail(KB_ERR_INTERNAL, err, err_len, "matmul tc: no kernel for %s", kb_dtype_name(plan.in));
     }
 
     /* i8: transpose the operands whose K is not contiguous (nothing to read

@@ -16,46 +16,20 @@
 /* grid.x limit. */
 #define ATTN_MAX_CTAS ((int64_t)INT32_MAX)
 
-/* The checks both kernels share, in the order and with the statuses of the
- * ref plugin: malformed -> KB_ERR_INVALID, a dtype combination ops.md does
- * not allow -> KB_ERR_UNSUPPORTED. */
+/* The checks both kernels share: a well-formed attention problem
+ * (<kbench/checks.h>: malformed -> KB_ERR_INVALID, a dtype combination ops.md
+ * does not allow -> KB_ERR_UNSUPPORTED, as the ref plugin answers), then the
+ * limits of the kernels' int indexing. */
 static kb_status attn_check_common(const kb_problem *p, char *why, size_t why_len)
 {
-    if (p->op != KB_OP_ATTENTION)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "problem is not an attention");
-    const kb_attention_params *a = &p->u.attention;
-    if (a->batch < 0 || a->heads_q < 0 || a->seq_q < 0 || a->seq_kv < 0 || a->head_dim < 0)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "attention sizes must be >= 0");
-    if (a->heads_kv < 1 || a->heads_q % a->heads_kv != 0)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "heads_q (%lld) must be a multiple of heads_kv (%lld) >= 1",
-                        (long long)a->heads_q, (long long)a->heads_kv);
-    if (!isfinite(a->scale))
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "attention scale must be finite");
-    const kb_dtype t = a->q.dtype;
-    if (t != KB_DTYPE_F32 && t != KB_DTYPE_F16 && t != KB_DTYPE_BF16)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "q must be f32, f16 or bf16, not %s",
-                        kb_dtype_name(t) ? kb_dtype_name(t) : "invalid");
-    if (a->k.dtype != t || a->v.dtype != t || a->o.dtype != t)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "k, v and o must be %s like q", kb_dtype_name(t));
-    if (a->lse.dtype != KB_DTYPE_F32)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "lse must be f32");
-    const int64_t qs[4] = {a->batch, a->heads_q, a->seq_q, a->head_dim};
-    const int64_t ks[4] = {a->batch, a->heads_kv, a->seq_kv, a->head_dim};
-    kb_status st = kbc_check_tensor(&a->q, "q", t, 4, qs, why, why_len);
-    if (st == KB_OK)
-        st = kbc_check_tensor(&a->k, "k", t, 4, ks, why, why_len);
-    if (st == KB_OK)
-        st = kbc_check_tensor(&a->v, "v", t, 4, ks, why, why_len);
-    if (st == KB_OK)
-        st = kbc_check_tensor(&a->o, "o", t, 4, qs, why, why_len);
-    if (st == KB_OK)
-        st = kbc_check_tensor(&a->lse, "lse", KB_DTYPE_F32, 3, qs, why, why_len);
+    kb_status st = kb_check_attention(p, why, why_len);
     if (st != KB_OK)
         return st;
+    const kb_attention_params *a = &p->u.attention;
     if (a->seq_q > ATTN_MAX_SEQ || a->seq_kv > ATTN_MAX_SEQ)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "sequence longer than 2^30");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "sequence longer than 2^30");
     if (a->head_dim == 0 && a->batch * a->heads_q * a->seq_q > 0)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "head_dim 0");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "head_dim 0");
     return KB_OK;
 }
 
@@ -65,7 +39,7 @@ static kb_status attn_grid(const kb_attention_params *a, int64_t q_blocks, int64
 {
     const int64_t bh = a->batch * a->heads_q;
     if (bh > 0 && q_blocks > ATTN_MAX_CTAS / bh)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "grid of %lld x %lld CTAs too large", (long long)bh,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "grid of %lld x %lld CTAs too large", (long long)bh,
                         (long long)q_blocks);
     *ctas = bh * q_blocks;
     return KB_OK;
@@ -87,13 +61,13 @@ kb_status kbc_flash2_plan_make(const void *plugin_ctx, const kb_problem *p, kbc_
         return st;
     const kb_attention_params *a = &p->u.attention;
     if (a->q.dtype == KB_DTYPE_F32)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "f32: use attention simt");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "f32: use attention simt");
     if (a->head_dim > KBC_FLASH2_MAX_HEAD_DIM)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "head_dim %lld > %d", (long long)a->head_dim,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "head_dim %lld > %d", (long long)a->head_dim,
                         KBC_FLASH2_MAX_HEAD_DIM);
     const kbc_context *c = plugin_ctx;
     if (c && c->cc_major < 8)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs compute capability 8.0 (mma.sync bf16)");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs compute capability 8.0 (mma.sync bf16)");
 
     const int dp = attn_pad_head_dim(a->head_dim);
     plan->head_dim_pad = dp;
@@ -102,7 +76,7 @@ kb_status kbc_flash2_plan_make(const void *plugin_ctx, const kb_problem *p, kbc_
     plan->threads = KBC_FLASH2_THREADS(dp);
     plan->smem_bytes = KBC_FLASH2_SMEM_BYTES(dp);
     if (c && plan->smem_bytes > c->smem_optin)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs %zu bytes of shared memory, device allows %zu",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs %zu bytes of shared memory, device allows %zu",
                         plan->smem_bytes, c->smem_optin);
     /* 16-byte cp.async needs every row of Q, K and V to start on a 16-byte
      * boundary and hold whole 16-byte chunks (head_dim % 8 == 0). */
@@ -121,7 +95,7 @@ kb_status kbc_simt_plan_make(const void *plugin_ctx, const kb_problem *p, kbc_si
         return st;
     const kb_attention_params *a = &p->u.attention;
     if (a->head_dim > KBC_SIMT_MAX_HEAD_DIM)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "head_dim %lld > %d", (long long)a->head_dim,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "head_dim %lld > %d", (long long)a->head_dim,
                         KBC_SIMT_MAX_HEAD_DIM);
     int chunks = 1;
     while (32 * chunks < a->head_dim)

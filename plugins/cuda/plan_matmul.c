@@ -5,60 +5,6 @@
 #include "kernels.h"
 #include "plan_matmul.h"
 
-static const char *dtype_name(kb_dtype t)
-{
-    return kb_dtype_name(t) ? kb_dtype_name(t) : "invalid";
-}
-
-static int is_io_float(kb_dtype t)
-{
-    return t == KB_DTYPE_F32 || t == KB_DTYPE_F16 || t == KB_DTYPE_BF16;
-}
-
-/* Rows of a rank-2 tensor must not overlap (ops.md: malformed otherwise). */
-static kb_status check_rows_apart(const kb_tensor *t, const char *name, char *why, size_t why_len)
-{
-    if (t->shape[0] > 1 && t->strides[0] < t->shape[1])
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "%s: leading dimension %lld < row length %lld", name,
-                        (long long)t->strides[0], (long long)t->shape[1]);
-    return KB_OK;
-}
-
-kb_status kbc_mm_check(const kb_problem *p, char *why, size_t why_len)
-{
-    if (!p || p->op != KB_OP_MATMUL)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "not a matmul problem");
-    const kb_matmul_params *mm = &p->u.matmul;
-    if (mm->m < 0 || mm->n < 0 || mm->k < 0)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "matmul sizes %lld x %lld x %lld must be >= 0",
-                        (long long)mm->m, (long long)mm->n, (long long)mm->k);
-    const kb_dtype ta = mm->a.dtype, tb = mm->b.dtype, tc = mm->c.dtype;
-    if (ta == KB_DTYPE_I8) {
-        if (tb != KB_DTYPE_I8 || tc != KB_DTYPE_I32)
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "int8 matmul needs i8 A and B and i32 C, not %s x %s -> %s",
-                            dtype_name(ta), dtype_name(tb), dtype_name(tc));
-        if (mm->alpha != 1.0f || (mm->beta != 0.0f && mm->beta != 1.0f))
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "int8 matmul needs alpha 1 and beta 0 or 1 (got %g, %g)",
-                            (double)mm->alpha, (double)mm->beta);
-    } else {
-        if (!is_io_float(ta) || tb != ta)
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "A and B must both be f32, f16, bf16 or i8, not %s and %s",
-                            dtype_name(ta), dtype_name(tb));
-        if (!is_io_float(tc))
-            return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "C must be f32, f16 or bf16, not %s", dtype_name(tc));
-    }
-    const int64_t as[2] = {mm->trans_a ? mm->k : mm->m, mm->trans_a ? mm->m : mm->k};
-    const int64_t bs[2] = {mm->trans_b ? mm->n : mm->k, mm->trans_b ? mm->k : mm->n};
-    const int64_t cs[2] = {mm->m, mm->n};
-    kb_status st = kbc_check_tensor(&mm->a, "A", ta, 2, as, why, why_len);
-    if (st == KB_OK) st = kbc_check_tensor(&mm->b, "B", tb, 2, bs, why, why_len);
-    if (st == KB_OK) st = kbc_check_tensor(&mm->c, "C", tc, 2, cs, why, why_len);
-    if (st == KB_OK) st = check_rows_apart(&mm->a, "A", why, why_len);
-    if (st == KB_OK) st = check_rows_apart(&mm->b, "B", why, why_len);
-    if (st == KB_OK) st = check_rows_apart(&mm->c, "C", why, why_len);
-    return st;
-}
-
 static int64_t ceil_div(int64_t a, int64_t b)
 {
     return (a + b - 1) / b;
@@ -68,9 +14,9 @@ static int64_t ceil_div(int64_t a, int64_t b)
 static kb_status check_dims(const kb_matmul_params *mm, int bm, int bn, char *why, size_t why_len)
 {
     if (mm->m > KBC_MM_MAX_DIM || mm->n > KBC_MM_MAX_DIM || mm->k > KBC_MM_MAX_DIM)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "m, n and k must be below 2^31 - 512");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "m, n and k must be below 2^31 - 512");
     if (ceil_div(mm->m, bm) * ceil_div(mm->n, bn) > INT32_MAX)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "C needs more than 2^31 - 1 tiles");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "C needs more than 2^31 - 1 tiles");
     return KB_OK;
 }
 
@@ -139,21 +85,21 @@ void kbc_mm_simt_plan_of(const kb_matmul_params *mm, kbc_mm_simt_plan *plan)
 
 kb_status kbc_matmul_tc_supports(void *plugin_ctx, const kb_problem *p, char *why, size_t why_len)
 {
-    kb_status st = kbc_mm_check(p, why, why_len);
+    kb_status st = kb_check_matmul(p, why, why_len);
     if (st != KB_OK)
         return st;
     const kb_matmul_params *mm = &p->u.matmul;
     if (mm->a.dtype == KB_DTYPE_F32)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "f32 A and B have no tensor-core path here (simt runs them)");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "f32 A and B have no tensor-core path here (simt runs them)");
     st = check_dims(mm, KBC_MM_TC_BM, KBC_MM_TC_BN, why, why_len);
     if (st != KB_OK)
         return st;
     const kbc_context *c = plugin_ctx;
     if (c && c->cc_major < 8)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs compute capability 8.0 (cp.async, bf16 mma), device has %d.%d",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs compute capability 8.0 (cp.async, bf16 mma), device has %d.%d",
                         c->cc_major, c->cc_minor);
     if (c && c->smem_optin < KBC_MM_TC_SMEM_BYTES)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs %zu bytes of shared memory per block, device allows %zu",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs %zu bytes of shared memory per block, device allows %zu",
                         (size_t)KBC_MM_TC_SMEM_BYTES, c->smem_optin);
     return KB_OK;
 }
@@ -170,12 +116,12 @@ size_t kbc_matmul_tc_workspace(void *plugin_ctx, const kb_problem *p)
 kb_status kbc_matmul_simt_supports(void *plugin_ctx, const kb_problem *p, char *why, size_t why_len)
 {
     (void)plugin_ctx;
-    kb_status st = kbc_mm_check(p, why, why_len);
+    kb_status st = kb_check_matmul(p, why, why_len);
     if (st != KB_OK)
         return st;
     const kb_matmul_params *mm = &p->u.matmul;
     if (mm->a.dtype == KB_DTYPE_I8)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "simt computes float matmuls only; tc runs int8");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "simt computes float matmuls only; tc runs int8");
     return check_dims(mm, KBC_MM_SIMT_BM, KBC_MM_SIMT_BN, why, why_len);
 }
 

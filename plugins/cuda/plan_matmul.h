@@ -132,11 +132,6 @@ typedef struct kbc_mm_simt_plan {
     size_t smem; /* static shared memory per CTA */
 } kbc_mm_simt_plan;
 
-/* Checks common to both kernels: the problem is a matmul with a dtype
- * combination of ops.h and tensors of the right shapes (KB_ERR_INVALID /
- * KB_ERR_UNSUPPORTED with a reason, as supports() returns them). */
-kb_status kbc_mm_check(const kb_problem *p, char *why, size_t why_len);
-
 /* The tc plan of a problem kbc_matmul_tc_supports accepted.  Uses the data
  * pointers for the alignment test (16-byte cp.async), but never for the
  * workspace size, which depends on shapes, strides and dtypes only. */

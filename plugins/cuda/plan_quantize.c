@@ -11,7 +11,7 @@ static kb_status want_dtype(const kb_tensor *t, kb_dtype want, const char *name,
 {
     if (t->dtype == want)
         return KB_OK;
-    return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "quantize %s must be %s, not %s", name,
+    return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "quantize %s must be %s, not %s", name,
                     dtype_name(want), dtype_name(t->dtype));
 }
 
@@ -20,11 +20,7 @@ static kb_status check_matrix(const kb_tensor *t, const char *name, int64_t rows
                               size_t why_len)
 {
     const int64_t shape[2] = {rows, cols};
-    kb_status st = kbc_check_tensor(t, name, t->dtype, 2, shape, why, why_len);
-    if (st == KB_OK && rows > 1 && cols > 0 && t->strides[0] < cols)
-        st = kbc_fail(KB_ERR_INVALID, why, why_len, "%s: row stride %lld < cols %lld (rows overlap)", name,
-                      (long long)t->strides[0], (long long)cols);
-    return st;
+    return kb_check_tensor(t, name, KB_DTYPE_INVALID, 2, shape, why, why_len);
 }
 
 static int64_t group_count(const kb_quantize_params *q)
@@ -36,9 +32,9 @@ static kb_status check_int8_kinds(const kb_quantize_params *q, char *why, size_t
 {
     if (q->granularity != KB_SCALE_PER_TENSOR && q->granularity != KB_SCALE_PER_ROW &&
         q->granularity != KB_SCALE_PER_GROUP)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "quantize granularity %d is unknown", (int)q->granularity);
+        return kb_fail(KB_ERR_INVALID, why, why_len, "quantize granularity %d is unknown", (int)q->granularity);
     if (q->granularity == KB_SCALE_PER_GROUP && q->group_size < 1)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "quantize group_size %lld must be >= 1",
+        return kb_fail(KB_ERR_INVALID, why, why_len, "quantize group_size %lld must be >= 1",
                         (long long)q->group_size);
     const int quant = q->kind == KB_QUANT_INT8;
     kb_status st = quant ? want_dtype(&q->x, KB_DTYPE_F32, "x", why, why_len)
@@ -57,14 +53,14 @@ static kb_status check_int8_kinds(const kb_quantize_params *q, char *why, size_t
     if (q->granularity == KB_SCALE_PER_GROUP)
         return check_matrix(&q->scales, "quantize scales", q->rows, group_count(q), why, why_len);
     const int64_t n = q->granularity == KB_SCALE_PER_TENSOR ? 1 : q->rows;
-    return kbc_check_tensor(&q->scales, "quantize scales", KB_DTYPE_F32, 1, &n, why, why_len);
+    return kb_check_tensor(&q->scales, "quantize scales", KB_DTYPE_F32, 1, &n, why, why_len);
 }
 
 static kb_status check_cast(const kb_quantize_params *q, char *why, size_t why_len)
 {
     const kb_dtype t = q->out_dtype;
     if (t != KB_DTYPE_F16 && t != KB_DTYPE_BF16 && t != KB_DTYPE_FP8_E4M3 && t != KB_DTYPE_FP8_E5M2)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "cast out_dtype must be f16, bf16, e4m3 or e5m2, not %s",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "cast out_dtype must be f16, bf16, e4m3 or e5m2, not %s",
                         dtype_name(t));
     kb_status st = want_dtype(&q->x, KB_DTYPE_F32, "x", why, why_len);
     if (st == KB_OK)
@@ -79,9 +75,9 @@ static kb_status check_cast(const kb_quantize_params *q, char *why, size_t why_l
 static kb_status check_vq(const kb_quantize_params *q, char *why, size_t why_len)
 {
     if (q->codes < 1)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "vq codes %lld must be >= 1", (long long)q->codes);
+        return kb_fail(KB_ERR_INVALID, why, why_len, "vq codes %lld must be >= 1", (long long)q->codes);
     if (q->codes > INT32_MAX)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "vq codes %lld do not fit the i32 indices",
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "vq codes %lld do not fit the i32 indices",
                         (long long)q->codes);
     kb_status st = want_dtype(&q->x, KB_DTYPE_F32, "x", why, why_len);
     if (st == KB_OK)
@@ -93,7 +89,7 @@ static kb_status check_vq(const kb_quantize_params *q, char *why, size_t why_len
     if (st == KB_OK)
         st = check_matrix(&q->codebook, "vq codebook", q->codes, q->cols, why, why_len);
     if (st == KB_OK)
-        st = kbc_check_tensor(&q->indices, "vq indices", KB_DTYPE_I32, 1, &q->rows, why, why_len);
+        st = kb_check_tensor(&q->indices, "vq indices", KB_DTYPE_I32, 1, &q->rows, why, why_len);
     return st;
 }
 
@@ -101,16 +97,16 @@ kb_status kbc_quantize_vec_supports(void *plugin_ctx, const kb_problem *p, char 
 {
     (void)plugin_ctx;
     if (!p || p->op != KB_OP_QUANTIZE)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "not a quantize problem");
+        return kb_fail(KB_ERR_INVALID, why, why_len, "not a quantize problem");
     const kb_quantize_params *q = &p->u.quantize;
     if (q->rows < 0 || q->cols < 0)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "quantize shape %lld x %lld is negative",
+        return kb_fail(KB_ERR_INVALID, why, why_len, "quantize shape %lld x %lld is negative",
                         (long long)q->rows, (long long)q->cols);
     switch (q->kind) {
     case KB_QUANT_INT8: case KB_QUANT_DEQUANT_INT8: return check_int8_kinds(q, why, why_len);
     case KB_QUANT_CAST: return check_cast(q, why, why_len);
     case KB_QUANT_VQ: return check_vq(q, why, why_len);
-    default: return kbc_fail(KB_ERR_INVALID, why, why_len, "quantize kind %d is unknown", (int)q->kind);
+    default: return kb_fail(KB_ERR_INVALID, why, why_len, "quantize kind %d is unknown", (int)q->kind);
     }
 }
 

@@ -7,44 +7,10 @@
 #include "kernels.h"
 #include "plan_softmax.h"
 
-/* Rows of a [rows, cols] tensor must not share elements. */
-static kb_status check_rows_apart(const kb_tensor *t, const char *name, int64_t rows, int64_t cols,
-                                  char *why, size_t why_len)
-{
-    if (rows > 1 && cols > 0 && t->strides[0] < cols)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "%s: row stride %lld < cols %lld (rows overlap)",
-                        name, (long long)t->strides[0], (long long)cols);
-    return KB_OK;
-}
-
 kb_status kbc_softmax_online_supports(void *plugin_ctx, const kb_problem *p, char *why, size_t why_len)
 {
     (void)plugin_ctx;
-    if (!p || p->op != KB_OP_SOFTMAX)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "not a softmax problem");
-    const kb_softmax_params *s = &p->u.softmax;
-    if (s->rows < 0 || s->cols < 0)
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "softmax shape %lld x %lld is negative",
-                        (long long)s->rows, (long long)s->cols);
-    if (!isfinite(s->scale) || !(s->scale > 0.0f))
-        return kbc_fail(KB_ERR_INVALID, why, why_len, "softmax scale %g must be finite and > 0",
-                        (double)s->scale);
-    const kb_dtype t = s->x.dtype;
-    if (t != KB_DTYPE_F32 && t != KB_DTYPE_F16 && t != KB_DTYPE_BF16)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "softmax x must be f32, f16 or bf16, not %s",
-                        kb_dtype_name(t) ? kb_dtype_name(t) : "invalid");
-    if (s->y.dtype != t)
-        return kbc_fail(KB_ERR_UNSUPPORTED, why, why_len, "softmax y must have x's dtype %s, not %s",
-                        kb_dtype_name(t), kb_dtype_name(s->y.dtype) ? kb_dtype_name(s->y.dtype) : "invalid");
-    const int64_t shape[2] = {s->rows, s->cols};
-    kb_status st = kbc_check_tensor(&s->x, "softmax x", t, 2, shape, why, why_len);
-    if (st == KB_OK)
-        st = kbc_check_tensor(&s->y, "softmax y", t, 2, shape, why, why_len);
-    if (st == KB_OK)
-        st = check_rows_apart(&s->x, "softmax x", s->rows, s->cols, why, why_len);
-    if (st == KB_OK)
-        st = check_rows_apart(&s->y, "softmax y", s->rows, s->cols, why, why_len);
-    return st;
+    return kb_check_softmax(p, why, why_len);
 }
 
 size_t kbc_softmax_online_workspace(void *plugin_ctx, const kb_problem *p)

@@ -757,18 +757,18 @@ extern "C" kb_status kbc_quantize_vec_run(void *plugin_ctx, const kb_problem *p,
     if (st != KB_OK)
         return st;
     if (!plugin_ctx)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "quantize: plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "quantize: plugin not initialised");
     const kbc_context *ctx = static_cast<const kbc_context *>(plugin_ctx);
     const kb_quantize_params *q = &p->u.quantize;
     const kbc_quant_plan pl = kbc_quant_plan_make(q, ctx->sm_count);
     if (pl.workspace > 0 && !workspace)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "quantize: workspace of %zu bytes missing", pl.workspace);
+        return kb_fail(KB_ERR_INVALID, err, err_len, "quantize: workspace of %zu bytes missing", pl.workspace);
     const cudaStream_t cs = kbc_stream(ctx, stream);
     switch (pl.path) {
     case KBC_QUANT_NONE: return KB_OK;
     case KBC_QUANT_INT8_TEAM: case KBC_QUANT_INT8_BLOCK: case KBC_QUANT_INT8_LOOP:
         if (!launch_int8_segments(pl, q, cs))
-            return kbc_fail(KB_ERR_INTERNAL, err, err_len, "quantize: no int8 kernel for vec %d, %d a thread",
+            return kb_fail(KB_ERR_INTERNAL, err, err_len, "quantize: no int8 kernel for vec %d, %d a thread",
                             pl.vec, pl.per_thread);
         KBC_CHECK_LAUNCH("quantize int8", err, err_len);
         return KB_OK;
@@ -783,5 +783,5 @@ extern "C" kb_status kbc_quantize_vec_run(void *plugin_ctx, const kb_problem *p,
         return KB_OK;
     case KBC_QUANT_VQ: return launch_vq(pl, q, workspace, cs, err, err_len);
     }
-    return kbc_fail(KB_ERR_INTERNAL, err, err_len, "quantize: unknown plan path %d", (int)pl.path);
+    return kb_fail(KB_ERR_INTERNAL, err, err_len, "quantize: unknown plan path %d", (int)pl.path);
 }

@@ -426,7 +426,7 @@ extern "C" kb_status kbc_softmax_online_run(void *plugin_ctx, const kb_problem *
     if (st != KB_OK)
         return st;
     if (!plugin_ctx)
-        return kbc_fail(KB_ERR_INVALID, err, err_len, "softmax: plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "softmax: plugin not initialised");
     const kb_softmax_params *s = &p->u.softmax;
     const kbc_softmax_plan pl = kbc_softmax_plan_make(s);
     if (pl.path == KBC_SOFTMAX_NONE)
@@ -441,7 +441,7 @@ extern "C" kb_status kbc_softmax_online_run(void *plugin_ctx, const kb_problem *
     default: launched = launch_typed<__nv_bfloat16>(pl, a, cs); break;
     }
     if (!launched)
-        return kbc_fail(KB_ERR_INTERNAL, err, err_len, "softmax: no kernel for path %d, %d elements a thread, vec %d",
+        return kb_fail(KB_ERR_INTERNAL, err, err_len, "softmax: no kernel for path %d, %d elements a thread, vec %d",
                         (int)pl.path, pl.per_thread, pl.vec);
     KBC_CHECK_LAUNCH("softmax online", err, err_len);
     return KB_OK;

@@ -199,13 +199,13 @@ static kb_dnnl_entry *lookup(kb_dnnl_ctx *ctx, const kb_matmul_params *m)
 kb_status kb_dnnl_matmul_supports(void *plugin_ctx, const kb_problem *p, char *why, size_t why_len)
 {
     kb_dnnl_ctx *ctx = plugin_ctx;
-    kb_status st = kb_bl_check_matmul(p, why, why_len);
+    kb_status st = kb_check_matmul(p, why, why_len);
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_bl_fail(KB_ERR_INVALID, why, why_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, why, why_len, "plugin not initialised");
     if (p->u.matmul.a.dtype == KB_DTYPE_I8 && !kb_dnnl_isa_has_vnni(ctx->isa))
-        return kb_bl_fail(KB_ERR_UNSUPPORTED, why, why_len,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                           "oneDNN's int8 GEMM at ISA %s adds u8 x s8 pairs in saturating 16 bits "
                           "(vpmaddubsw): not exact; needs VNNI (ONEDNN_MAX_CPU_ISA=AVX2_VNNI or more)",
                           kb_dnnl_isa_name(ctx->isa));
@@ -213,7 +213,7 @@ kb_status kb_dnnl_matmul_supports(void *plugin_ctx, const kb_problem *p, char *w
     kb_dnnl_entry *e = lookup(ctx, &p->u.matmul);
     st = e->status;
     if (st != KB_OK)
-        kb_bl_fail(st, why, why_len, "%s", e->why);
+        kb_fail(st, why, why_len, "%s", e->why);
     pthread_mutex_unlock(&ctx->lock);
     return st;
 }
@@ -232,7 +232,7 @@ static size_t workspace_of(const kb_dnnl_entry *e, const kb_matmul_params *m)
 size_t kb_dnnl_matmul_workspace(void *plugin_ctx, const kb_problem *p)
 {
     kb_dnnl_ctx *ctx = plugin_ctx;
-    if (!ctx || kb_bl_check_matmul(p, NULL, 0) != KB_OK)
+    if (!ctx || kb_check_matmul(p, NULL, 0) != KB_OK)
         return 0;
     pthread_mutex_lock(&ctx->lock);
     kb_dnnl_entry *e = lookup(ctx, &p->u.matmul);
@@ -261,7 +261,7 @@ static kb_status run_entry(kb_dnnl_ctx *ctx, kb_dnnl_entry *e, const kb_matmul_p
         dnnl_status_t s = dnnl_primitive_create(&e->prim, e->pd);
         if (s != dnnl_success) {
             e->prim = NULL;
-            return kb_bl_fail(KB_ERR_INTERNAL, err, err_len, "oneDNN primitive creation: %s",
+            return kb_fail(KB_ERR_INTERNAL, err, err_len, "oneDNN primitive creation: %s",
                               dnnl_status2str(s));
         }
     }
@@ -283,7 +283,7 @@ static kb_status run_entry(kb_dnnl_ctx *ctx, kb_dnnl_entry *e, const kb_matmul_p
     if (s == dnnl_success)
         s = dnnl_stream_wait(ctx->stream);
     if (s != dnnl_success)
-        return kb_bl_fail(KB_ERR_INTERNAL, err, err_len, "oneDNN matmul execution: %s",
+        return kb_fail(KB_ERR_INTERNAL, err, err_len, "oneDNN matmul execution: %s",
                           dnnl_status2str(s));
     if (ab)
         add_i32(m, ab, ctx->threads);
@@ -304,7 +304,7 @@ kb_status kb_dnnl_matmul_run(void *plugin_ctx, const kb_problem *p, void *ws, vo
     pthread_mutex_lock(&ctx->lock);
     kb_dnnl_entry *e = lookup(ctx, m);
     if (workspace_of(e, m) > 0 && !ws)
-        st = kb_bl_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+        st = kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     else
         st = run_entry(ctx, e, m, ws, err, err_len);
     pthread_mutex_unlock(&ctx->lock);

@@ -126,17 +126,17 @@ static kb_status dn_init(const kb_host_context *host, void **plugin_ctx, char *e
 {
     *plugin_ctx = NULL;
     if (!host || host->abi_version != KB_ABI_VERSION)
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
     if (host->threads < 1 || host->threads > 4096)
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "threads = %d, expected 1..4096",
+        return kb_fail(KB_ERR_INVALID, err, err_len, "threads = %d, expected 1..4096",
                           (int)host->threads);
     if (host->cpu_count < 0 || (host->cpu_count > 0 && !host->cpus))
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "bad cpu set (count %d)",
+        return kb_fail(KB_ERR_INVALID, err, err_len, "bad cpu set (count %d)",
                           (int)host->cpu_count);
     cap_isa();
     kb_dnnl_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
-        return kb_bl_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the plugin context");
+        return kb_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the plugin context");
     pthread_mutex_init(&ctx->lock, NULL);
     ctx->threads = host->threads;
     ctx->isa = dnnl_get_effective_cpu_isa();
@@ -145,7 +145,7 @@ static kb_status dn_init(const kb_host_context *host, void **plugin_ctx, char *e
         s = dnnl_stream_create(&ctx->stream, ctx->engine, dnnl_stream_default_flags);
     if (s != dnnl_success) {
         dn_fini(ctx);
-        return kb_bl_fail(KB_ERR_DEVICE, err, err_len, "oneDNN CPU engine: %s",
+        return kb_fail(KB_ERR_DEVICE, err, err_len, "oneDNN CPU engine: %s",
                           dnnl_status2str(s));
     }
     kb_dnnl_use_threads(ctx);

@@ -23,7 +23,7 @@
 kb_status kb_ob_attention_supports(void *ctx, const kb_problem *p, char *why, size_t why_len)
 {
     (void)ctx;
-    kb_status st = kb_bl_check_attention(p, why, why_len);
+    kb_status st = kb_check_attention(p, why, why_len);
     if (st != KB_OK)
         return st;
     const kb_attention_params *a = &p->u.attention;
@@ -31,7 +31,7 @@ kb_status kb_ob_attention_supports(void *ctx, const kb_problem *p, char *why, si
                    a->v.strides[2], a->o.strides[2]};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         if (v[i] > INT_MAX)
-            return kb_bl_fail(KB_ERR_UNSUPPORTED, why, why_len,
+            return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                               "a length or row stride exceeds OpenBLAS's 32-bit int");
     return KB_OK;
 }
@@ -137,9 +137,9 @@ kb_status kb_ob_attention_run(void *plugin_ctx, const kb_problem *p, void *ws, v
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     if (!ws)
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     const kb_attention_params *a = &p->u.attention;
     if (a->batch == 0 || a->heads_q == 0 || a->seq_q == 0)
         return KB_OK;

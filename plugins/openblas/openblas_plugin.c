@@ -128,16 +128,16 @@ static kb_status ob_init(const kb_host_context *host, void **plugin_ctx, char *e
 {
     *plugin_ctx = NULL;
     if (!host || host->abi_version != KB_ABI_VERSION)
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "host context missing or ABI mismatch");
     if (host->threads < 1 || host->threads > 4096)
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "threads = %d, expected 1..4096",
+        return kb_fail(KB_ERR_INVALID, err, err_len, "threads = %d, expected 1..4096",
                           (int)host->threads);
     if (host->cpu_count < 0 || (host->cpu_count > 0 && !host->cpus))
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "bad cpu set (count %d)",
+        return kb_fail(KB_ERR_INVALID, err, err_len, "bad cpu set (count %d)",
                           (int)host->cpu_count);
     kb_ob_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
-        return kb_bl_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the plugin context");
+        return kb_fail(KB_ERR_NOMEM, err, err_len, "out of memory for the plugin context");
     ctx->threads = host->threads;
     ctx->pool = kb_cpu_pool_create(ctx->threads, host->cpus, host->cpu_count, err, err_len);
     if (!ctx->pool) {

@@ -22,14 +22,14 @@
 
 static kb_status common_supports(const kb_problem *p, char *why, size_t why_len)
 {
-    kb_status st = kb_bl_check_matmul(p, why, why_len);
+    kb_status st = kb_check_matmul(p, why, why_len);
     if (st != KB_OK)
         return st;
     const kb_matmul_params *m = &p->u.matmul;
     if (m->a.dtype == KB_DTYPE_I8)
-        return kb_bl_fail(KB_ERR_UNSUPPORTED, why, why_len, "OpenBLAS has no int8 GEMM");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "OpenBLAS has no int8 GEMM");
     if (kb_bl_matmul_extent(m) > INT_MAX)
-        return kb_bl_fail(KB_ERR_UNSUPPORTED, why, why_len,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                           "a dimension or leading dimension exceeds OpenBLAS's 32-bit int");
     return KB_OK;
 }
@@ -39,7 +39,7 @@ kb_status kb_ob_sgemm_supports(void *ctx, const kb_problem *p, char *why, size_t
     (void)ctx;
     kb_status st = common_supports(p, why, why_len);
     if (st == KB_OK && p->u.matmul.a.dtype == KB_DTYPE_F32)
-        return kb_bl_fail(KB_ERR_UNSUPPORTED, why, why_len,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                           "f32 inputs need no conversion: see openblas.sgemm_f32");
     return st;
 }
@@ -49,7 +49,7 @@ kb_status kb_ob_sgemm_f32_supports(void *ctx, const kb_problem *p, char *why, si
     (void)ctx;
     kb_status st = common_supports(p, why, why_len);
     if (st == KB_OK && p->u.matmul.a.dtype != KB_DTYPE_F32)
-        return kb_bl_fail(KB_ERR_UNSUPPORTED, why, why_len,
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len,
                           "needs f32 A and B (openblas.sgemm converts f16/bf16)");
     return st;
 }
@@ -105,11 +105,11 @@ kb_status kb_ob_sgemm_run(void *plugin_ctx, const kb_problem *p, void *ws, void 
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     const kb_matmul_params *m = &p->u.matmul;
     ws_layout l = layout_of(m);
     if (l.total > 0 && !ws)
-        return kb_bl_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     if (m->m == 0 || m->n == 0)
         return KB_OK;
     unsigned char *w = ws;

@@ -104,7 +104,7 @@ static gemm_plan make_plan(const kb_matmul_params *m, int threads)
 kb_status kb_cpu_matmul_gemm_supports(void *ctx, const kb_problem *p, char *why, size_t why_len)
 {
     if (!kb_cpu_has_avx2_fma_f16c())
-        return kb_cpu_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs AVX2, FMA and F16C");
+        return kb_fail(KB_ERR_UNSUPPORTED, why, why_len, "needs AVX2, FMA and F16C");
     return kb_cpu_matmul_supports(ctx, p, why, why_len);
 }
 
@@ -212,9 +212,9 @@ kb_status kb_cpu_matmul_gemm(void *ctx, const kb_problem *p, void *ws, void *str
     if (st != KB_OK)
         return st;
     if (!ctx)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "plugin not initialised");
     if (!ws)
-        return kb_cpu_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
+        return kb_fail(KB_ERR_INVALID, err, err_len, "workspace missing");
     const kb_matmul_params *m = &p->u.matmul;
     if (m->m == 0 || m->n == 0)
         return KB_OK;
