@@ -118,6 +118,17 @@ static const char *signal_name(int sig)
     return buf;
 }
 
+void kb_describe_death(int status, const char *fault, char *buf, size_t n)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, n, "worker crashed: %s (%s)%s%s", signal_name(WTERMSIG(status)), strsignal(WTERMSIG(status)),
+                 fault ? ", " : "", fault ? fault : "");
+    else if (WIFEXITED(status))
+        snprintf(buf, n, "worker exited with status %d (the plugin called exit?)", WEXITSTATUS(status));
+    else
+        snprintf(buf, n, "worker ended (wait status %d)", status);
+}
+
 /* The worker of slot s is dead or must die: reap it and say why in reason.
  * how: -1 its pipe closed, -2 it timed out, -3 kbench was interrupted. */
 static void reap(kb_pool *pool, slot *s, int how, const char *fault, char *reason, size_t n)
@@ -146,22 +157,16 @@ static void reap(kb_pool *pool, slot *s, int how, const char *fault, char *reaso
         if (r == 0) usleep(10000);
     }
     double peak_mib = (double)ru.ru_maxrss / 1024.0;
-    size_t len = 0;
     if (how == -2)
-        len = (size_t)snprintf(reason, n, "timed out after %g s (--timeout); worker killed", pool->iso.timeout_s);
+        snprintf(reason, n, "timed out after %g s (--timeout); worker killed", pool->iso.timeout_s);
     else if (how == -3)
-        len = (size_t)snprintf(reason, n, "interrupted; worker killed");
+        snprintf(reason, n, "interrupted; worker killed");
     else if (how == -4)
-        len = (size_t)snprintf(reason, n, "worker closed its pipe and did not exit; killed");
-    else if (WIFSIGNALED(status))
-        len = (size_t)snprintf(reason, n, "worker crashed: %s (%s)%s%s", signal_name(WTERMSIG(status)),
-                               strsignal(WTERMSIG(status)), fault ? ", " : "", fault ? fault : "");
-    else if (WIFEXITED(status))
-        len = (size_t)snprintf(reason, n, "worker exited with status %d (the plugin called exit?)",
-                               WEXITSTATUS(status));
+        snprintf(reason, n, "worker closed its pipe and did not exit; killed");
     else
-        len = (size_t)snprintf(reason, n, "worker ended (wait status %d)", status);
-    if (len >= n) return;
+        kb_describe_death(status, fault, reason, n);
+    size_t len = strlen(reason);
+    if (len + 1 >= n) return;
     int killed = how == -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     double limit_mib = pool->iso.memory_limit / (1024.0 * 1024.0);
     if (limit_mib > 0 && peak_mib >= 0.9 * limit_mib && how == -1)

@@ -72,6 +72,11 @@ kb_verdict kb_pool_admit(kb_registry *reg, kb_loaded_plugin *lp, const kb_kernel
 int kb_pool_time(kb_registry *reg, kb_loaded_plugin *lp, const kb_kernel *k, const kb_case *c, const char *name,
                  const kb_timing_options *opt, const char *bus_id, char *where, size_t where_len, kb_timing *out);
 
+/* How a process that ran plugin code ended, from its wait status, with
+ * its last words (a KB_REPLY_FAULT text, may be NULL): "worker crashed:
+ * SIGSEGV (Segmentation fault), invalid access at 0x0 (a NULL pointer)". */
+void kb_describe_death(int status, const char *fault, char *buf, size_t n);
+
 /* Device facts the workers reported at load (kb_collect_devices). */
 struct kb_device_fact;
 int kb_pool_devices(const kb_registry *reg, struct kb_device_fact *out, int max);
