@@ -1,6 +1,8 @@
 #include "load.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,12 +150,55 @@ int kb_registry_set_placement(kb_registry *reg, int threads, const int32_t *cpus
     return 0;
 }
 
+/* The machine this kbench runs on, as ELF names it. */
+#if defined(__x86_64__)
+#define KB_ELF_MACHINE EM_X86_64
+#define KB_ELF_MACHINE_NAME "x86-64"
+#elif defined(__aarch64__)
+#define KB_ELF_MACHINE EM_AARCH64
+#define KB_ELF_MACHINE_NAME "aarch64"
+#endif
+
+/* Why a file dlopen refused is the wrong kind of file, read from its ELF
+ * header: glibc says "No such file or directory" for a library built for
+ * another machine.  Returns 0 and leaves why alone when the header looks
+ * right (dlopen's own reason is the better one then). */
+static int elf_mismatch(const char *path, char *why, size_t n)
+{
+    unsigned char h[EI_NIDENT + 4];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t got = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (got < EI_NIDENT || memcmp(h, ELFMAG, SELFMAG)) {
+        snprintf(why, n, "cannot load: not an ELF shared object (%s)", got ? "no ELF magic number" : "empty file");
+        return 1;
+    }
+    if (h[EI_CLASS] != ELFCLASS64) {
+        snprintf(why, n, "cannot load: a %s-bit ELF file; kbench is 64-bit", h[EI_CLASS] == ELFCLASS32 ? "32" : "?");
+        return 1;
+    }
+#ifdef KB_ELF_MACHINE
+    if (got == sizeof h) {
+        uint16_t machine;
+        memcpy(&machine, h + EI_NIDENT + 2, sizeof machine); /* e_machine, after e_type */
+        if (h[EI_DATA] == ELFDATA2LSB && machine != KB_ELF_MACHINE) {
+            snprintf(why, n, "cannot load: built for another machine (ELF e_machine %u); this kbench runs on "
+                     KB_ELF_MACHINE_NAME, (unsigned)machine);
+            return 1;
+        }
+    }
+#endif
+    return 0;
+}
+
 static void load_one(kb_registry *reg, const kb_found_file *file)
 {
     char why[512];
     void *h = dlopen(file->path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        snprintf(why, sizeof why, "cannot load: %s", dl_reason(dlerror(), file->path));
+        const char *reason = dl_reason(dlerror(), file->path);
+        if (!elf_mismatch(file->path, why, sizeof why)) snprintf(why, sizeof why, "cannot load: %s", reason);
         push_error(reg, file->path, why);
         return;
     }
