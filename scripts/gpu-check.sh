@@ -180,9 +180,11 @@ done
 
 # --- 5. compute-sanitizer ---------------------------------------------------------------------
 if command -v compute-sanitizer >/dev/null 2>&1; then
+    # --no-isolate: the kernels run in the process compute-sanitizer started
+    # (kbench's worker processes are forks it need not follow).
     san="compute-sanitizer --error-exitcode 99 --print-limit 20"
     step memcheck 150 memcheck.log $san --tool memcheck "$kbench" verify --plugin cuda --plugin cublas \
-        --suite smoke --trials 1
+        --suite smoke --trials 1 --no-isolate
     if [ $step_rc -eq 0 ]; then
         record memcheck ok "$step_s" "$(grep -E 'ERROR SUMMARY' "$out/memcheck.log" | tail -n 1)"
     else
@@ -190,7 +192,7 @@ if command -v compute-sanitizer >/dev/null 2>&1; then
     fi
     if [ $quick -eq 0 ]; then
         step racecheck 150 racecheck.log $san --tool racecheck "$kbench" verify --plugin cuda \
-            --kernel 'cuda.flash2,cuda.tc,cuda.online' --suite smoke --trials 1
+            --kernel 'cuda.flash2,cuda.tc,cuda.online' --suite smoke --trials 1 --no-isolate
         if [ $step_rc -eq 0 ]; then
             record racecheck ok "$step_s" "$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$out/racecheck.log" | tail -n 1)"
         else
