@@ -128,13 +128,13 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         {"save", no_argument, NULL, 'V'},         {"results-dir", required_argument, NULL, 'R'},
         {"ref-budget", required_argument, NULL, 'X'},
         {"no-isolate", no_argument, NULL, 'N'},   {"timeout", required_argument, NULL, 'O'},
-        {"memory-limit", required_argument, NULL, 'M'},
+        {"memory-limit", required_argument, NULL, 'M'}, {"rounds", required_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const struct { int ch; unsigned bit; } bits[] = {
         {'p', KB_OPT_PLUGIN}, {'o', KB_OPT_OP},     {'k', KB_OPT_KERNEL},  {'s', KB_OPT_SUITE},
         {'S', KB_OPT_SEED},   {'T', KB_OPT_TRIALS}, {'X', KB_OPT_TRIALS}, {'t', KB_OPT_THREADS}, {'v', KB_OPT_VERBOSE},
         {'r', KB_OPT_TIMING}, {'m', KB_OPT_TIMING}, {'w', KB_OPT_TIMING}, {'c', KB_OPT_TIMING},
-        {'b', KB_OPT_TIMING}, {'j', KB_OPT_TIMING}, {'C', KB_OPT_TIMING},
+        {'b', KB_OPT_TIMING}, {'j', KB_OPT_TIMING}, {'C', KB_OPT_TIMING}, {'U', KB_OPT_TIMING},
         {'B', KB_OPT_PLACEMENT}, {'V', KB_OPT_PLACEMENT}, {'R', KB_OPT_PLACEMENT},
         {'N', KB_OPT_ISOLATE}, {'O', KB_OPT_ISOLATE}, {'M', KB_OPT_ISOLATE}};
     memset(o, 0, sizeof *o);
@@ -145,6 +145,7 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
     o->ref_budget = 1e9;
     o->threads = kb_online_cpus();
     o->repetitions = 5;
+    o->rounds = 1;
     o->min_time = 0.1;
     o->warmup = 0.05;
     o->results_dir = "results";
@@ -188,6 +189,7 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         case 'R': o->results_dir = optarg; break;
         case 'v': o->verbose = 1; break;
         case 'r': o->repetitions = (int)parse_count(o, "--repetitions", optarg, 1, 1000); break;
+        case 'U': o->rounds = (int)parse_count(o, "--rounds", optarg, 1, 100); break;
         case 'm': o->min_time = parse_seconds(o, "--min-time", optarg); break;
         case 'w': o->warmup = parse_seconds(o, "--warmup", optarg); break;
         case 'c': o->cold = 1; break;
@@ -199,6 +201,9 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
         case 'M': o->memory_limit = parse_positive(o, "--memory-limit", optarg, 1 << 20, "GiB") * (1 << 30); break;
         }
     }
+    if (o->rounds > o->repetitions)
+        kb_usage_error("%s: --rounds %d needs at least as many --repetitions (got %d)", o->command, o->rounds,
+                       o->repetitions);
     if (optind < argc)
         kb_usage_error("%s: unexpected argument '%s' (see kbench %s --help)", o->command, argv[optind], o->command);
 }

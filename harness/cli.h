@@ -41,6 +41,7 @@ typedef struct kb_options {
     int verbose;
     /* timing (KB_OPT_TIMING) */
     int repetitions;
+    int rounds;           /* --rounds: repetitions split over this many fresh worker processes */
     double min_time, warmup;
     int cold;
     const char *baseline; /* PLUGIN or PLUGIN.KERNEL */

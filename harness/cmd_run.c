@@ -61,6 +61,8 @@ static const char usage[] =
     "  --min-time S        measured seconds per repetition at least (default 0.1)\n"
     "  --warmup S          untimed warm-up seconds before measuring (default 0.05)\n"
     "  --cold              evict the caches before every iteration (default: warm, inputs rotated)\n"
+    "  --rounds R          split the repetitions over R rounds, each in a fresh worker process, so\n"
+    "                      that process-to-process variation is in the sample (default 1; docs/ci.md)\n"
     "  --baseline P[.K]    also show each case's speedup against plugin P (kernel K) in this run\n"
     "\n"
     "isolation (docs/robustness.md): each plugin runs in a worker process of its own\n"
@@ -243,22 +245,55 @@ static void stream_outputs(kb_run_record *rec, const kb_options *o, const char *
     if (bad && !warned++) kb_warn("%s", err);
 }
 
-/* Time one verified kernel: in its worker, or here (--no-isolate).  A
- * device plugin's host thread launches from the PUs nearest its device. */
-static void time_one(kb_registry *reg, kb_verify_target *t, const kb_case *c, kb_result *r,
-                     const kb_timing_options *to, const kb_device_fact *devs, int ndev, hwloc_topology_t hw,
-                     const kb_placement *pl, hwloc_const_bitmap_t original)
+/* One round of timing one verified kernel: in its worker, or here
+ * (--no-isolate).  A device plugin's host thread launches from the PUs
+ * nearest its device. */
+static void time_round(kb_registry *reg, kb_verify_target *t, const kb_case *c, kb_result *r,
+                       const kb_timing_options *to, const char *bus, hwloc_topology_t hw, const kb_placement *pl,
+                       hwloc_const_bitmap_t original, kb_timing *out)
 {
     char err[512];
-    const char *bus = device_bus_id(devs, ndev, r->plugin);
     if (reg->pool) {
-        kb_pool_time(reg, t->plugin, t->kernel, c, r->name, to, bus, r->host_pus, sizeof r->host_pus, &r->timing);
+        kb_pool_time(reg, t->plugin, t->kernel, c, r->name, to, bus, r->host_pus, sizeof r->host_pus, out);
         return;
     }
     int moved = bus && kb_bind_near_pci(hw, bus, r->host_pus, sizeof r->host_pus, err, sizeof err) == 0;
     if (bus && !moved) kb_warn("%s: %s", r->plugin, err);
-    kb_time_kernel(t->plugin, t->kernel, c, r->name, to, &r->timing);
+    kb_time_kernel(t->plugin, t->kernel, c, r->name, to, out);
     if (moved && kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
+}
+
+/* Time one verified kernel: --rounds R splits the repetitions over R
+ * rounds, each (isolated) in a fresh worker process, and pools them. */
+static void time_one(kb_registry *reg, kb_verify_target *t, const kb_case *c, kb_result *r,
+                     const kb_timing_options *to, int rounds, const kb_device_fact *devs, int ndev,
+                     hwloc_topology_t hw, const kb_placement *pl, hwloc_const_bitmap_t original)
+{
+    const char *bus = device_bus_id(devs, ndev, r->plugin);
+    if (rounds <= 1) {
+        time_round(reg, t, c, r, to, bus, hw, pl, original, &r->timing);
+        return;
+    }
+    memset(&r->timing, 0, sizeof r->timing);
+    for (int k = 0; k < rounds; k++) {
+        kb_timing_options tr = *to;
+        tr.repetitions = to->repetitions / rounds + (k < to->repetitions % rounds);
+        if (k > 0 && reg->pool) kb_pool_restart(reg, t->plugin);
+        kb_timing one;
+        time_round(reg, t, c, r, &tr, bus, hw, pl, original, &one);
+        if (!one.ok) {
+            kb_timing_free(&r->timing);
+            r->timing = one;
+            return;
+        }
+        int bad = kb_timing_merge(&r->timing, &one);
+        kb_timing_free(&one);
+        if (bad) {
+            r->timing.ok = 0;
+            snprintf(r->timing.error, sizeof r->timing.error, "out of memory");
+            return;
+        }
+    }
 }
 
 int kb_cmd_run(int argc, char **argv)
@@ -301,6 +336,7 @@ int kb_cmd_run(int argc, char **argv)
     rec.seed = o.seed;
     rec.threads = rec.placements[rec.placement_count - 1].threads;
     rec.repetitions = o.repetitions;
+    rec.rounds = o.rounds;
     rec.cold = o.cold;
     rec.min_time = o.min_time;
     record_plugins(&rec, &reg);
@@ -389,7 +425,7 @@ int kb_cmd_run(int argc, char **argv)
                 if (t->verdict == KB_VERDICT_PASS) {
                     snprintf(what, sizeof what, "time %s", r->name);
                     progress(tty, done, total, what, t0);
-                    time_one(&reg, t, c, r, &to, devs, ndev, hw, pl, original);
+                    time_one(&reg, t, c, r, &to, o.rounds, devs, ndev, hw, pl, original);
                     if (!r->timing.ok) {
                         /* A kernel that verified but fails while timed (a device
                          * error, a crash) is a failure of that case, not of the run. */

@@ -77,6 +77,7 @@ static json_t *context_json(const kb_run_record *rec)
     json_object_set_new(ctx, "kbench_seed", json_integer((json_int_t)rec->seed));
     json_object_set_new(ctx, "kbench_threads", json_integer(rec->threads));
     json_object_set_new(ctx, "kbench_repetitions", json_integer(rec->repetitions));
+    json_object_set_new(ctx, "kbench_rounds", json_integer(rec->rounds > 0 ? rec->rounds : 1));
     json_object_set_new(ctx, "kbench_min_time", json_real(rec->min_time));
     json_object_set_new(ctx, "kbench_cold", json_boolean(rec->cold));
     json_object_set_new(ctx, "kbench_baseline", json_string(rec->baseline));

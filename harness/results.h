@@ -48,6 +48,7 @@ typedef struct kb_run_record {
     char suite[256];
     uint64_t seed;
     int threads, repetitions, cold;
+    int rounds;          /* --rounds: processes the repetitions were split over */
     double min_time;
     char baseline[160]; /* --baseline, "" if none */
     char fingerprint[32];

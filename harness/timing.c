@@ -2,6 +2,7 @@
 #include "timing.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,4 +286,80 @@ void kb_timing_free(kb_timing *t)
     free(t->runs);
     t->runs = NULL;
     t->run_count = 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One aggregate over the repetitions' values v[0..n) (sorted in place). */
+static void aggregate(kb_timed_run *out, const char *name, double *v, int n, int which)
+{
+    double mean = 0, ss = 0;
+    for (int i = 0; i < n; i++) mean += v[i];
+    mean /= n;
+    for (int i = 0; i < n; i++) ss += (v[i] - mean) * (v[i] - mean);
+    double sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    double x = !strcmp(name, "mean") ? mean : !strcmp(name, "median") ? med : !strcmp(name, "stddev") ? sd
+             : !strcmp(name, "cv") ? (mean > 0 ? sd / mean : 0) : v[0];
+    if (which == 0) out->real_time = x;
+    else out->cpu_time = x;
+}
+
+int kb_timing_merge(kb_timing *into, const kb_timing *more)
+{
+    static const char *const names[] = {"mean", "median", "stddev", "cv", "min"};
+    int reps = 0;
+    for (int i = 0; i < into->run_count; i++) reps += !into->runs[i].aggregate;
+    for (int i = 0; i < more->run_count; i++) reps += !more->runs[i].aggregate;
+    kb_timed_run *runs = calloc((size_t)reps + 5, sizeof *runs);
+    double *v = malloc(((size_t)reps + 1) * sizeof *v);
+    if (!runs || !v) {
+        free(runs);
+        free(v);
+        return -1;
+    }
+    int n = 0;
+    const kb_timing *parts[2] = {into, more};
+    for (int p = 0; p < 2; p++)
+        for (int i = 0; i < parts[p]->run_count; i++)
+            if (!parts[p]->runs[i].aggregate) {
+                runs[n] = parts[p]->runs[i];
+                runs[n].repetition_index = n;
+                n++;
+            }
+    int total = n;
+    if (n > 1) /* one repetition has no aggregates, as Google Benchmark writes it */
+        for (int a = 0; a < 5; a++) {
+            kb_timed_run *x = &runs[total++];
+            x->aggregate = 1;
+            snprintf(x->aggregate_name, sizeof x->aggregate_name, "%s", names[a]);
+            x->percentage = a == 3;
+            x->iterations = n;
+            for (int w = 0; w < 2; w++) {
+                for (int i = 0; i < n; i++) v[i] = w ? runs[i].cpu_time : runs[i].real_time;
+                aggregate(x, names[a], v, n, w);
+            }
+        }
+    free(v);
+    free(into->runs);
+    into->runs = runs;
+    into->run_count = total;
+    into->repetitions = n;
+    if (!into->input_sets) into->input_sets = more->input_sets;
+    into->ok = n > 0;
+    for (int i = n; i < total; i++) {
+        const kb_timed_run *x = &runs[i];
+        if (!strcmp(x->aggregate_name, "median")) into->median = x->real_time;
+        else if (!strcmp(x->aggregate_name, "mean")) into->mean = x->real_time;
+        else if (!strcmp(x->aggregate_name, "stddev")) into->stddev = x->real_time;
+        else if (!strcmp(x->aggregate_name, "cv")) into->cv = x->real_time;
+        else if (!strcmp(x->aggregate_name, "min")) into->min = x->real_time;
+    }
+    if (n == 1) into->median = into->mean = into->min = runs[0].real_time;
+    return 0;
 }

@@ -54,6 +54,13 @@ int kb_time_kernel(kb_loaded_plugin *lp, const kb_kernel *k, const kb_case *c, c
                    const kb_timing_options *opt, kb_timing *out);
 void kb_timing_free(kb_timing *t);
 
+/* Add `more`'s repetitions to `into` (renumbered after its own) and
+ * recompute the aggregates over all of them with Google Benchmark's
+ * definitions (mean, median, sample stddev, cv = stddev / mean, min), for
+ * repetitions timed in separate rounds (run --rounds).  `into` may be empty
+ * (run_count 0).  Returns 0, or -1 when out of memory. */
+int kb_timing_merge(kb_timing *into, const kb_timing *more);
+
 /* Bytes of the last-level cache (sysfs, then sysconf, then 32 MiB). */
 size_t kb_llc_bytes(void);
 
