@@ -4,8 +4,8 @@
 # of the same build on the smoke suite (cpu plugin; 9 repetitions of at least
 # 0.05 s, plus RUN OPTIONS such as --rounds 3), then N comparisons of
 # consecutive runs with the default rules.  An A/A comparison with any
-# benchmark called slower or
-# faster is a false positive.  docs/ci.md quotes the result.
+# benchmark called slower or faster is a false positive.  docs/ci.md quotes
+# the result.
 set -eu
 build=${1:-build}; n=${2:-20}
 shift $(( $# < 2 ? $# : 2 ))
