@@ -61,8 +61,9 @@ static const char usage[] =
     "  --min-time S        measured seconds per repetition at least (default 0.1)\n"
     "  --warmup S          untimed warm-up seconds before measuring (default 0.05)\n"
     "  --cold              evict the caches before every iteration (default: warm, inputs rotated)\n"
-    "  --rounds R          split the repetitions over R rounds, each in a fresh worker process, so\n"
-    "                      that process-to-process variation is in the sample (default 1; docs/ci.md)\n"
+    "  --rounds R          split the repetitions over R rounds: a pass over every benchmark each,\n"
+    "                      in fresh worker processes, so that each sample spans the whole run\n"
+    "                      (default 1; docs/timing.md, docs/ci.md)\n"
     "  --baseline P[.K]    also show each case's speedup against plugin P (kernel K) in this run\n"
     "\n"
     "isolation (docs/robustness.md): each plugin runs in a worker process of its own\n"
@@ -263,36 +264,59 @@ static void time_round(kb_registry *reg, kb_verify_target *t, const kb_case *c, 
     if (moved && kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
 }
 
-/* Time one verified kernel: --rounds R splits the repetitions over R
- * rounds, each (isolated) in a fresh worker process, and pools them. */
+/* Round k's share of the repetitions (9 in 3 rounds: 3, 3, 3). */
+static int round_repetitions(int repetitions, int rounds, int k)
+{
+    return repetitions / rounds + (k < repetitions % rounds);
+}
+
+/* Time one verified kernel: all its repetitions, or with --rounds R the
+ * first round's share (the other rounds come in later passes, add_rounds). */
 static void time_one(kb_registry *reg, kb_verify_target *t, const kb_case *c, kb_result *r,
                      const kb_timing_options *to, int rounds, const kb_device_fact *devs, int ndev,
                      hwloc_topology_t hw, const kb_placement *pl, hwloc_const_bitmap_t original)
 {
-    const char *bus = device_bus_id(devs, ndev, r->plugin);
-    if (rounds <= 1) {
-        time_round(reg, t, c, r, to, bus, hw, pl, original, &r->timing);
-        return;
-    }
-    memset(&r->timing, 0, sizeof r->timing);
-    for (int k = 0; k < rounds; k++) {
-        kb_timing_options tr = *to;
-        tr.repetitions = to->repetitions / rounds + (k < to->repetitions % rounds);
-        if (k > 0 && reg->pool) kb_pool_restart(reg, t->plugin);
-        kb_timing one;
-        time_round(reg, t, c, r, &tr, bus, hw, pl, original, &one);
-        if (!one.ok) {
-            kb_timing_free(&r->timing);
-            r->timing = one;
-            return;
+    kb_timing_options tr = *to;
+    tr.repetitions = round_repetitions(to->repetitions, rounds, 0);
+    time_round(reg, t, c, r, &tr, device_bus_id(devs, ndev, r->plugin), hw, pl, original, &r->timing);
+}
+
+/* --rounds R: rounds 2..R, each a pass over every benchmark timed so far
+ * in this placement (results[from..rec->count)), in fresh worker
+ * processes, so that each benchmark's repetitions span the placement's
+ * whole run: what drifts over seconds or differs between processes is in
+ * the sample instead of between two runs.  A round that fails makes the
+ * benchmark a timing failure. */
+static void add_rounds(kb_run_record *rec, int from, kb_registry *reg, const kb_timing_options *to, int rounds,
+                       const kb_device_fact *devs, int ndev, hwloc_topology_t hw, const kb_placement *pl,
+                       hwloc_const_bitmap_t original, const kb_options *o, const char *saved)
+{
+    for (int k = 1; k < rounds && !kb_interrupted(); k++) {
+        if (kb_registry_set_placement(reg, pl->threads, pl->cpus, pl->cpu_count)) kb_usage_error("out of memory");
+        for (int i = from; i < rec->count && !kb_interrupted(); i++) {
+            kb_result *r = &rec->results[i];
+            if (!r->timing.ok) continue;
+            kb_verify_target t = {.plugin = kb_registry_find(reg, r->plugin)};
+            t.kernel = t.plugin ? kb_find_kernel(t.plugin->desc, r->c.op, r->kernel) : NULL;
+            kb_timing one;
+            memset(&one, 0, sizeof one);
+            if (t.kernel) {
+                kb_timing_options tr = *to;
+                tr.repetitions = round_repetitions(to->repetitions, rounds, k);
+                time_round(reg, &t, &r->c, r, &tr, device_bus_id(devs, ndev, r->plugin), hw, pl, original, &one);
+            }
+            if (!one.ok || kb_timing_merge(&r->timing, &one)) {
+                kb_timing_free(&r->timing);
+                r->timing.ok = 0;
+                snprintf(r->timing.error, sizeof r->timing.error, "round %d of %d: %.200s", k + 1, rounds,
+                         one.error[0] ? one.error : "plugin or kernel gone, or out of memory");
+                printf("FAIL  %s.%s  %s %s %s  timing: %s\n", r->plugin, r->kernel, kb_op_name(r->c.op), r->c.id,
+                       pl->label, r->timing.error);
+                fflush(stdout);
+            }
+            kb_timing_free(&one);
         }
-        int bad = kb_timing_merge(&r->timing, &one);
-        kb_timing_free(&one);
-        if (bad) {
-            r->timing.ok = 0;
-            snprintf(r->timing.error, sizeof r->timing.error, "out of memory");
-            return;
-        }
+        stream_outputs(rec, o, saved);
     }
 }
 
@@ -372,6 +396,7 @@ int kb_cmd_run(int argc, char **argv)
         if (kb_registry_set_placement(&reg, pl->threads, pl->cpus, pl->cpu_count))
             kb_usage_error("out of memory");
         ndev = kb_collect_devices(&reg, devs, KB_MAX_DEVICES);
+        int placement_start = rec.count;
         if (pi == 0) {
             if (rec.devices) json_decref(rec.devices);
             rec.devices = kb_devices_json(devs, ndev);
@@ -438,6 +463,11 @@ int kb_cmd_run(int argc, char **argv)
                 done++;
             }
             stream_outputs(&rec, &o, saved);
+        }
+        if (o.rounds > 1) {
+            if (tty) fprintf(stderr, "\r\033[Krounds 2-%d of the %d benchmarks timed at %s\n", o.rounds,
+                             rec.count - placement_start, pl->label);
+            add_rounds(&rec, placement_start, &reg, &to, o.rounds, devs, ndev, hw, pl, original, &o, saved);
         }
     }
     if (tty) fprintf(stderr, "\r\033[K");

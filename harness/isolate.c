@@ -47,8 +47,6 @@ typedef struct kb_pool {
     kb_msg req, rep;
 } kb_pool;
 
-static int slot_of(const kb_registry *reg, const kb_loaded_plugin *lp);
-
 /* ---- starting and stopping workers ---------------------------------- */
 
 static void close_fds(slot *s)
@@ -413,20 +411,6 @@ static void stop_workers(kb_pool *pool)
         s->to_fd = -1;
         reap(pool, s, -1, NULL, why, sizeof why); /* waits up to 2 s, then kills */
     }
-}
-
-void kb_pool_restart(kb_registry *reg, kb_loaded_plugin *lp)
-{
-    kb_pool *pool = reg->pool;
-    slot *s = &pool->slots[slot_of(reg, lp)];
-    if (!s->pid) return;
-    kb_msg_reset(&pool->req);
-    kb_msg_put_u32(&pool->req, KB_REQ_QUIT);
-    kb_msg_send(s->to_fd, &pool->req);
-    close(s->to_fd);
-    s->to_fd = -1;
-    char why[256];
-    reap(pool, s, -1, NULL, why, sizeof why);
 }
 
 void kb_pool_free(kb_registry *reg)

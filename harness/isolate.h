@@ -77,9 +77,6 @@ int kb_pool_time(kb_registry *reg, kb_loaded_plugin *lp, const kb_kernel *k, con
  * SIGSEGV (Segmentation fault), invalid access at 0x0 (a NULL pointer)". */
 void kb_describe_death(int status, const char *fault, char *buf, size_t n);
 
-/* Stop lp's worker: the next request starts a fresh process (run --rounds). */
-void kb_pool_restart(kb_registry *reg, kb_loaded_plugin *lp);
-
 /* Device facts the workers reported at load (kb_collect_devices). */
 struct kb_device_fact;
 int kb_pool_devices(const kb_registry *reg, struct kb_device_fact *out, int max);
