@@ -8,6 +8,9 @@
 #include "worker_proto.h"
 
 #include <hwloc.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <alloca.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,33 +284,70 @@ static void limit_memory(worker *w)
 #endif
 }
 
+/* Each worker draws a memory layout of its own, as a fresh process's ASLR
+ * would.  A fork inherits kbench's, so without this every worker of a run
+ * would put the plugin's code, its heap objects, its thread stacks and the
+ * tensors at the same addresses; on small kernels those addresses are worth
+ * a few percent (cache sets, branch predictors), the same in every round of
+ * a run and different in the next run (docs/timing.md, --rounds).  A random
+ * stretch of reserved address space (no memory) shifts everything mapped
+ * after it, a random heap block every small allocation, and the caller's
+ * random stack gap the stack. */
+static uint64_t shuffle_layout(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t pages = 1 + (size_t)(x % 8192); /* up to 32 MiB of address space */
+    if (mmap(NULL, pages * (size_t)ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED) {
+        /* no shift: nothing else changes */
+    }
+    void *heap_gap = malloc(16 + (size_t)((x >> 13) % 65536)); /* kept: it only shifts what follows */
+    (void)heap_gap;
+    return x >> 29;
+}
+
+static void __attribute__((noreturn)) serve(worker *w, const kb_worker_setup *setup);
+
 void kb_worker_main(const kb_worker_setup *setup)
 {
-    static worker w; /* static: the fault handler may look at it */
-    memset(&w, 0, sizeof w);
-    w.setup = setup;
+    uint64_t r = shuffle_layout();
+    volatile char *stack_gap = alloca(16 + (size_t)(r % 8192));
+    stack_gap[0] = 0;
+    static worker w;
+    serve(&w, setup);
+}
+
+static void serve(worker *w, const kb_worker_setup *setup)
+{
+    memset(w, 0, sizeof *w);
+    w->setup = setup;
     kb_worker_guard_install(setup->out_fd);
     kb_found found = {0};
     kb_found_file file = {.path = (char *)setup->path, .explicit_ = setup->explicit_};
     found.files = &file;
     found.count = 1;
-    if (kb_registry_load(&found, setup->threads, &w.reg)) quit(&w, 0);
-    if (w.reg.count == 1) {
-        w.lp = &w.reg.plugins[0];
+    if (kb_registry_load(&found, setup->threads, &w->reg)) quit(w, 0);
+    if (w->reg.count == 1) {
+        w->lp = &w->reg.plugins[0];
         if (setup->cpu_count > 0 &&
-            kb_registry_set_placement(&w.reg, setup->threads, setup->cpus, setup->cpu_count))
-            quit(&w, 0);
+            kb_registry_set_placement(&w->reg, setup->threads, setup->cpus, setup->cpu_count))
+            quit(w, 0);
     }
-    hello(&w);
-    limit_memory(&w);
+    hello(w);
+    limit_memory(w);
     for (;;) {
-        if (kb_msg_recv(setup->in_fd, &w.in, 0, NULL)) quit(&w, 0);
-        switch (kb_msg_get_u32(&w.in)) {
-        case KB_REQ_ADMIT: do_admit(&w); break;
-        case KB_REQ_ORACLE: do_oracle(&w); break;
-        case KB_REQ_CHECK: do_check(&w); break;
-        case KB_REQ_TIME: do_time(&w); break;
-        default: quit(&w, 0);
+        if (kb_msg_recv(setup->in_fd, &w->in, 0, NULL)) quit(w, 0);
+        switch (kb_msg_get_u32(&w->in)) {
+        case KB_REQ_ADMIT: do_admit(w); break;
+        case KB_REQ_ORACLE: do_oracle(w); break;
+        case KB_REQ_CHECK: do_check(w); break;
+        case KB_REQ_TIME: do_time(w); break;
+        default: quit(w, 0);
         }
     }
 }
