@@ -218,6 +218,7 @@ static void print_json(FILE *f, const kb_result_file *base, const kb_result_file
         json_object_set_new(b, "new_median", num_or_null(row->new_median));
         json_object_set_new(b, "ratio", num_or_null(row->ratio));
         json_object_set_new(b, "p_value", num_or_null(row->p_value));
+        json_object_set_new(b, "p_beyond_threshold", num_or_null(row->p_beyond));
         json_object_set_new(b, "verdict", json_string(kb_cmp_verdict_name(row->verdict)));
         json_object_set_new(b, "reason", json_string(row->reason));
         json_object_set_new(b, "base_repetitions", json_integer(row->base_n));

@@ -40,6 +40,8 @@ typedef struct kb_compare_row {
     double base_cv, new_cv;     /* fractions; NAN with fewer than 2 times */
     double ratio;               /* new / base median; NAN unless both are > 0 */
     double p_value;             /* U test; NAN unless both sides have >= 2 times */
+    double p_beyond;            /* U test of NEW against BASE moved by the threshold in the
+                                   direction of the change (the verdict's test); NAN as above */
     kb_cmp_verdict verdict;
     char reason[384];
 } kb_compare_row;

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# regression.sh KBENCH SLOW_PLUGIN SUITE OUTDIR - planted regressions, end to
-# end: runs of the `slow` test plugin with its knob set, compared with
-# `kbench compare` against a baseline run.
+# regression.sh KBENCH SLOW_PLUGIN SUITE OUTDIR [RUN OPTIONS...] - planted
+# regressions, end to end: runs of the `slow` test plugin with its knob set
+# (and RUN OPTIONS, e.g. --rounds 9), compared with `kbench compare` against
+# a baseline run.
 #   30% slower      -> flagged slower, exit 1
 #    2% slower      -> under the default 5% threshold: not flagged, exit 0
 #   stops verifying -> flagged failed whatever its speed, exit 1
 set -u
 kb=$1; slow=$2; suite=$3; out=$4
+shift 4
+extra=("$@")
 mkdir -p "$out"
 run() { # PERCENT FAIL FILE
   KB_SLOW_PERCENT=$1 KB_SLOW_FAIL=$2 "$kb" run --suite "$suite" --plugin "$slow" --threads 1 \
-    --repetitions 9 --min-time 0.02 --warmup 0.01 --json "$3" >/dev/null 2>&1
+    --repetitions 9 --min-time 0.02 --warmup 0.01 "${extra[@]}" --json "$3" >/dev/null 2>&1
 }
 fail() { echo "FAILED: $*"; exit 1; }
 
