@@ -25,6 +25,7 @@
 #include "peak.h"
 #include "peak_device.h"
 #include "placement.h"
+#include "run_timing.h"
 #include "store.h"
 #include "timing.h"
 #include "topology.h"
@@ -138,14 +139,6 @@ static void record_plugins(kb_run_record *rec, const kb_registry *reg)
     }
 }
 
-/* The PCI bus id a device plugin reported, or NULL. */
-static const char *device_bus_id(const kb_device_fact *d, int n, const char *plugin)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(d[i].plugin, plugin) && d[i].has_info && d[i].info.pci_bus_id[0]) return d[i].info.pci_bus_id;
-    return NULL;
-}
-
 static void check_baseline(const kb_options *o, kb_registry *reg)
 {
     if (!o->baseline) return;
@@ -244,80 +237,6 @@ static void stream_outputs(kb_run_record *rec, const kb_options *o, const char *
               (o->csv_path && kb_write_csv(o->csv_path, rec, err, sizeof err)) ||
               (saved[0] && kb_write_json(saved, rec, err, sizeof err));
     if (bad && !warned++) kb_warn("%s", err);
-}
-
-/* One round of timing one verified kernel: in its worker, or here
- * (--no-isolate).  A device plugin's host thread launches from the PUs
- * nearest its device. */
-static void time_round(kb_registry *reg, kb_verify_target *t, const kb_case *c, kb_result *r,
-                       const kb_timing_options *to, const char *bus, hwloc_topology_t hw, const kb_placement *pl,
-                       hwloc_const_bitmap_t original, kb_timing *out)
-{
-    char err[512];
-    if (reg->pool) {
-        kb_pool_time(reg, t->plugin, t->kernel, c, r->name, to, bus, r->host_pus, sizeof r->host_pus, out);
-        return;
-    }
-    int moved = bus && kb_bind_near_pci(hw, bus, r->host_pus, sizeof r->host_pus, err, sizeof err) == 0;
-    if (bus && !moved) kb_warn("%s: %s", r->plugin, err);
-    kb_time_kernel(t->plugin, t->kernel, c, r->name, to, out);
-    if (moved && kb_placement_bind(pl, hw, original, err, sizeof err)) kb_warn("%s", err);
-}
-
-/* Round k's share of the repetitions (9 in 3 rounds: 3, 3, 3). */
-static int round_repetitions(int repetitions, int rounds, int k)
-{
-    return repetitions / rounds + (k < repetitions % rounds);
-}
-
-/* Time one verified kernel: all its repetitions, or with --rounds R the
- * first round's share (the other rounds come in later passes, add_rounds). */
-static void time_one(kb_registry *reg, kb_verify_target *t, const kb_case *c, kb_result *r,
-                     const kb_timing_options *to, int rounds, const kb_device_fact *devs, int ndev,
-                     hwloc_topology_t hw, const kb_placement *pl, hwloc_const_bitmap_t original)
-{
-    kb_timing_options tr = *to;
-    tr.repetitions = round_repetitions(to->repetitions, rounds, 0);
-    time_round(reg, t, c, r, &tr, device_bus_id(devs, ndev, r->plugin), hw, pl, original, &r->timing);
-}
-
-/* --rounds R: rounds 2..R, each a pass over every benchmark timed so far
- * in this placement (results[from..rec->count)), in fresh worker
- * processes, so that each benchmark's repetitions span the placement's
- * whole run: what drifts over seconds or differs between processes is in
- * the sample instead of between two runs.  A round that fails makes the
- * benchmark a timing failure. */
-static void add_rounds(kb_run_record *rec, int from, kb_registry *reg, const kb_timing_options *to, int rounds,
-                       const kb_device_fact *devs, int ndev, hwloc_topology_t hw, const kb_placement *pl,
-                       hwloc_const_bitmap_t original, const kb_options *o, const char *saved)
-{
-    for (int k = 1; k < rounds && !kb_interrupted(); k++) {
-        if (kb_registry_set_placement(reg, pl->threads, pl->cpus, pl->cpu_count)) kb_usage_error("out of memory");
-        for (int i = from; i < rec->count && !kb_interrupted(); i++) {
-            kb_result *r = &rec->results[i];
-            if (!r->timing.ok) continue;
-            kb_verify_target t = {.plugin = kb_registry_find(reg, r->plugin)};
-            t.kernel = t.plugin ? kb_find_kernel(t.plugin->desc, r->c.op, r->kernel) : NULL;
-            kb_timing one;
-            memset(&one, 0, sizeof one);
-            if (t.kernel) {
-                kb_timing_options tr = *to;
-                tr.repetitions = round_repetitions(to->repetitions, rounds, k);
-                time_round(reg, &t, &r->c, r, &tr, device_bus_id(devs, ndev, r->plugin), hw, pl, original, &one);
-            }
-            if (!one.ok || kb_timing_merge(&r->timing, &one)) {
-                kb_timing_free(&r->timing);
-                r->timing.ok = 0;
-                snprintf(r->timing.error, sizeof r->timing.error, "round %d of %d: %.200s", k + 1, rounds,
-                         one.error[0] ? one.error : "plugin or kernel gone, or out of memory");
-                printf("FAIL  %s.%s  %s %s %s  timing: %s\n", r->plugin, r->kernel, kb_op_name(r->c.op), r->c.id,
-                       pl->label, r->timing.error);
-                fflush(stdout);
-            }
-            kb_timing_free(&one);
-        }
-        stream_outputs(rec, o, saved);
-    }
 }
 
 int kb_cmd_run(int argc, char **argv)
@@ -450,7 +369,8 @@ int kb_cmd_run(int argc, char **argv)
                 if (t->verdict == KB_VERDICT_PASS) {
                     snprintf(what, sizeof what, "time %s", r->name);
                     progress(tty, done, total, what, t0);
-                    time_one(&reg, t, c, r, &to, o.rounds, devs, ndev, hw, pl, original);
+                    kb_run_timer timer = {&reg, &to, o.rounds, devs, ndev, hw, pl, original};
+                    kb_run_time_first(&timer, t, c, r);
                     if (!r->timing.ok) {
                         /* A kernel that verified but fails while timed (a device
                          * error, a crash) is a failure of that case, not of the run. */
@@ -467,7 +387,11 @@ int kb_cmd_run(int argc, char **argv)
         if (o.rounds > 1) {
             if (tty) fprintf(stderr, "\r\033[Krounds 2-%d of the %d benchmarks timed at %s\n", o.rounds,
                              rec.count - placement_start, pl->label);
-            add_rounds(&rec, placement_start, &reg, &to, o.rounds, devs, ndev, hw, pl, original, &o, saved);
+            kb_run_timer timer = {&reg, &to, o.rounds, devs, ndev, hw, pl, original};
+            for (int k = 1; k < o.rounds && !kb_interrupted(); k++) {
+                kb_run_time_round(&timer, &rec, placement_start, k);
+                stream_outputs(&rec, &o, saved);
+            }
         }
     }
     if (tty) fprintf(stderr, "\r\033[K");
