@@ -8,6 +8,13 @@
 
 #include "rng.h"
 
+int kb_input_trial(const char *const *names, int p)
+{
+    int trial = 0;
+    for (int j = 0; j < p; j++) trial += !strcmp(names[j], names[p]);
+    return trial;
+}
+
 int kb_input_patterns(const kb_case *c, int trials, const char **names, int max)
 {
     int n = 0;

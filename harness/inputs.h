@@ -17,6 +17,9 @@
  * adversarial patterns.  Returns how many were written to names[]. */
 int kb_input_patterns(const kb_case *c, int trials, const char **names, int max);
 
+/* Which trial of its pattern names[p] is (0-based): "random" repeats. */
+int kb_input_trial(const char *const *names, int p);
+
 /* Fill every input tensor of `w` (matmul's C too when beta != 0) for
  * pattern `name`, drawing from a generator seeded with `seed`. */
 void kb_fill_inputs(kb_workload *w, const char *name, uint64_t seed);

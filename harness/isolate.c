@@ -328,17 +328,6 @@ static int map_arena(kb_pool *pool)
     return 0;
 }
 
-static int push_error(kb_registry *reg, const char *path, const char *reason)
-{
-    char **ne = realloc(reg->errors, (size_t)(reg->error_count + 1) * sizeof *ne);
-    if (!ne) return -1;
-    reg->errors = ne;
-    size_t n = strlen(path) + strlen(reason) + 3;
-    if (!(ne[reg->error_count] = malloc(n))) return -1;
-    snprintf(ne[reg->error_count++], n, "%s: %s", path, reason);
-    return 0;
-}
-
 int kb_pool_load(const kb_found *found, int threads, const kb_isolation *iso, kb_registry *reg)
 {
     memset(reg, 0, sizeof *reg);
@@ -357,7 +346,7 @@ int kb_pool_load(const kb_found *found, int threads, const kb_isolation *iso, kb
     reg->plugins = calloc((size_t)found->count + 1, sizeof *reg->plugins);
     if (!pool->slots || !reg->plugins) return -1;
     for (int i = 0; i < found->problem_count; i++)
-        if (push_error(reg, "KBENCH_PLUGIN_PATH", found->problems[i])) return -1;
+        if (kb_registry_push_error(reg, "KBENCH_PLUGIN_PATH", found->problems[i])) return -1;
     for (int f = 0; f < found->count; f++) {
         int i = reg->count;
         slot *s = &pool->slots[i];
@@ -370,14 +359,14 @@ int kb_pool_load(const kb_found *found, int threads, const kb_isolation *iso, kb
         kb_loaded_plugin *lp = &reg->plugins[i];
         memset(lp, 0, sizeof *lp);
         if (hello(pool, i, reason, sizeof reason)) {
-            push_error(reg, s->path, reason);
+            kb_registry_push_error(reg, s->path, reason);
         } else if (read_shadow(pool, i, lp)) {
-            push_error(reg, s->path, "kbench: malformed hello from the worker");
+            kb_registry_push_error(reg, s->path, "kbench: malformed hello from the worker");
             reap(pool, s, -2, NULL, reason, sizeof reason);
         } else if (kb_registry_find(reg, s->desc.name)) {
             snprintf(reason, sizeof reason, "duplicate plugin name '%s' (already loaded from %s)", s->desc.name,
                      kb_registry_find(reg, s->desc.name)->path);
-            push_error(reg, s->path, reason);
+            kb_registry_push_error(reg, s->path, reason);
             reap(pool, s, -2, NULL, reason, sizeof reason);
         } else {
             lp->path = strdup(s->path);
@@ -486,13 +475,6 @@ static uint32_t kernel_index(const kb_loaded_plugin *lp, const kb_kernel *k)
     return (uint32_t)(k - lp->desc->kernels);
 }
 
-static int trial_of(const char *const *patterns, int p)
-{
-    int trial = 0;
-    for (int j = 0; j < p; j++) trial += !strcmp(patterns[j], patterns[p]);
-    return trial;
-}
-
 kb_verdict kb_pool_admit(kb_registry *reg, kb_loaded_plugin *lp, const kb_kernel *k, const kb_case *c, char *why,
                          size_t why_len)
 {
@@ -569,7 +551,8 @@ int kb_pool_verify_case(kb_registry *reg, const kb_case *c, kb_loaded_plugin *or
             if (ask(pool, slot_of(reg, t->plugin), why, sizeof why)) {
                 t->verdict = KB_VERDICT_FAIL;
                 t->trials_run++;
-                snprintf(t->reason, sizeof t->reason, "%.20s#%d: %.600s", patterns[p], trial_of(patterns, p) + 1, why);
+                snprintf(t->reason, sizeof t->reason, "%.20s#%d: %.600s", patterns[p],
+                         kb_input_trial(patterns, p) + 1, why);
                 alive--;
                 continue;
             }

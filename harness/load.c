@@ -80,7 +80,7 @@ int kb_validate_descriptor(const kb_plugin *p, char *why, size_t n)
     return 0;
 }
 
-static int push_error(kb_registry *reg, const char *path, const char *reason)
+int kb_registry_push_error(kb_registry *reg, const char *path, const char *reason)
 {
     char **ne = realloc(reg->errors, (size_t)(reg->error_count + 1) * sizeof *ne);
     if (!ne) return -1;
@@ -199,13 +199,13 @@ static void load_one(kb_registry *reg, const kb_found_file *file)
     if (!h) {
         const char *reason = dl_reason(dlerror(), file->path);
         if (!elf_mismatch(file->path, why, sizeof why)) snprintf(why, sizeof why, "cannot load: %s", reason);
-        push_error(reg, file->path, why);
+        kb_registry_push_error(reg, file->path, why);
         return;
     }
     dlerror();
     void *sym = dlsym(h, KB_ENTRY_SYMBOL);
     if (!sym) {
-        push_error(reg, file->path, "not a kbench plugin: no '" KB_ENTRY_SYMBOL "' symbol");
+        kb_registry_push_error(reg, file->path, "not a kbench plugin: no '" KB_ENTRY_SYMBOL "' symbol");
         dlclose(h);
         return;
     }
@@ -213,7 +213,7 @@ static void load_one(kb_registry *reg, const kb_found_file *file)
     memcpy(&entry, &sym, sizeof entry); /* object pointer to function pointer, as POSIX allows */
     const kb_plugin *p = entry();
     if (!p) {
-        push_error(reg, file->path, KB_ENTRY_SYMBOL "() returned NULL");
+        kb_registry_push_error(reg, file->path, KB_ENTRY_SYMBOL "() returned NULL");
         dlclose(h);
         return;
     }
@@ -221,19 +221,19 @@ static void load_one(kb_registry *reg, const kb_found_file *file)
     if (p->abi_version != KB_ABI_VERSION) {
         snprintf(why, sizeof why, "ABI version %u, but this kbench speaks version %u",
                  p->abi_version, KB_ABI_VERSION);
-        push_error(reg, file->path, why);
+        kb_registry_push_error(reg, file->path, why);
         dlclose(h);
         return;
     }
     if (kb_validate_descriptor(p, why, sizeof why)) {
-        push_error(reg, file->path, why);
+        kb_registry_push_error(reg, file->path, why);
         dlclose(h);
         return;
     }
     kb_loaded_plugin *dup = kb_registry_find(reg, p->name);
     if (dup) {
         snprintf(why, sizeof why, "duplicate plugin name '%s' (already loaded from %s)", p->name, dup->path);
-        push_error(reg, file->path, why);
+        kb_registry_push_error(reg, file->path, why);
         dlclose(h);
         return;
     }
@@ -257,7 +257,7 @@ int kb_registry_load(const kb_found *found, int threads, kb_registry *reg)
     reg->host.threads = threads > 0 ? threads : 1;
     reg->host.log = log_to_stderr;
     for (int i = 0; i < found->problem_count; i++)
-        if (push_error(reg, "KBENCH_PLUGIN_PATH", found->problems[i])) return -1;
+        if (kb_registry_push_error(reg, "KBENCH_PLUGIN_PATH", found->problems[i])) return -1;
     for (int i = 0; i < found->count; i++)
         load_one(reg, &found->files[i]);
     return 0;

@@ -45,6 +45,9 @@ void kb_registry_free(kb_registry *reg);
  * -1 on out-of-memory. */
 int kb_registry_set_placement(kb_registry *reg, int threads, const int32_t *cpus, int cpu_count);
 
+/* Add "PATH: reason" to reg->errors.  Returns 0, or -1 when out of memory. */
+int kb_registry_push_error(kb_registry *reg, const char *path, const char *reason);
+
 /* Find a loaded plugin by name (NULL if none). */
 kb_loaded_plugin *kb_registry_find(kb_registry *reg, const char *name);
 

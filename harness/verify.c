@@ -288,12 +288,7 @@ int kb_verify_begin(kb_verify_session *s, const kb_case *c, const kb_verify_opti
 }
 
 /* The n-th trial of pattern p (patterns repeat: random#1, random#2, ...). */
-static int trial_of(const kb_verify_session *s, int p)
-{
-    int trial = 0;
-    for (int j = 0; j < p; j++) trial += !strcmp(s->patterns[j], s->patterns[p]);
-    return trial;
-}
+static int trial_of(const kb_verify_session *s, int p) { return kb_input_trial(s->patterns, p); }
 
 /* Draw pattern p's inputs into the session (C's initial values included). */
 static void load_inputs(kb_verify_session *s, int p)
