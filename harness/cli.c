@@ -150,7 +150,7 @@ void kb_parse_options(int argc, char **argv, unsigned accepted, const char *usag
     o->warmup = 0.05;
     o->results_dir = "results";
     o->isolate = (accepted & KB_OPT_ISOLATE) != 0;
-    o->timeout_s = 300; /* KB_DEFAULT_TIMEOUT_S: a hang, not a slow kernel (docs/robustness.md) */
+    o->timeout_s = KB_DEFAULT_TIMEOUT_S;
     o->memory_limit = physical_memory();
     opterr = 0;
     optind = 1;

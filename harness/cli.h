@@ -10,6 +10,10 @@
 
 #define KB_MAX_PLUGIN_ARGS 64
 
+/* --timeout's default: a kernel request that takes longer is a hang, not a
+ * slow kernel (docs/robustness.md). */
+#define KB_DEFAULT_TIMEOUT_S 300.0
+
 /* Which shared options a command accepts. */
 enum {
     KB_OPT_PLUGIN = 1 << 0,  /* --plugin NAME|PATH (repeatable, comma lists) */

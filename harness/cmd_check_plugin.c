@@ -166,7 +166,7 @@ int kb_cmd_check_plugin(int argc, char **argv)
     const char *path = NULL, *suite_spec = "smoke";
     uint64_t seed = 1;
     int isolated = 1;
-    double timeout = 300;
+    double timeout = KB_DEFAULT_TIMEOUT_S;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -12,7 +12,6 @@
 #include "isolate.h"
 #include "plan.h"
 #include "suite.h"
-#include "workload.h"
 
 static const char usage[] =
     "usage: kbench list [options]\n"
@@ -44,14 +43,8 @@ static void print_dtypes(kb_registry *reg, kb_loaded_plugin *lp, const kb_kernel
             int dup = 0;
             for (int j = 0; j < nseen && !dup; j++) dup = !strcmp(seen[j], c->dtypes);
             if (dup || nseen == 64) continue;
-            if (reg->pool) { /* asked in the plugin's worker */
-                char why[256];
-                if (kb_pool_admit(reg, lp, k, c, why, sizeof why) != KB_VERDICT_PASS) continue;
-            } else {
-                kb_workload w;
-                kb_workload_shape(&w, c, KB_DTYPE_INVALID);
-                if (k->supports(lp->ctx, &w.p, NULL, 0) != KB_OK) continue;
-            }
+            char why[640];
+            if (kb_pool_admit(reg, lp, k, c, why, sizeof why) != KB_VERDICT_PASS) continue;
             snprintf(seen[nseen++], sizeof seen[0], "%s", c->dtypes);
         }
     for (int j = 0; j < nseen; j++) printf("%s%s", j ? " " : "", seen[j]);

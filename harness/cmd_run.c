@@ -268,7 +268,7 @@ int kb_cmd_run(int argc, char **argv)
     o.threads = rec.placements[0].threads;
     kb_registry reg;
     kb_plan_load(&o, &reg, KB_PLAN_STRICT);
-    kb_oracle oracle = {kb_plan_oracle(&reg)};
+    kb_loaded_plugin *oracle = kb_plan_oracle(&reg);
     check_baseline(&o, &reg);
 
     iso_date(rec.date, sizeof rec.date);
@@ -328,9 +328,7 @@ int kb_cmd_run(int argc, char **argv)
             snprintf(what, sizeof what, "verify %s %s %s", kb_op_name(c->op), c->id, pl->label);
             progress(tty, done, total, what, t0);
             int64_t sampled = 0;
-            int bad = reg.pool ? kb_pool_verify_case(&reg, c, oracle.plugin, targets, n, &vo, &sampled, err, sizeof err)
-                               : kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err);
-            if (bad) {
+            if (kb_pool_verify_case(&reg, c, oracle, targets, n, &vo, &sampled, err, sizeof err)) {
                 if (tty) fputc('\n', stderr);
                 kb_error("%s", err);
                 oracle_failed = 1;

@@ -81,7 +81,7 @@ int kb_cmd_verify(int argc, char **argv)
     }
     kb_registry reg;
     kb_plan_load(&o, &reg, KB_PLAN_STRICT);
-    kb_oracle oracle = {kb_plan_oracle(&reg)};
+    kb_loaded_plugin *oracle = kb_plan_oracle(&reg);
     kb_verify_options vo = {o.seed, o.trials, o.ref_budget, o.verbose};
     kb_interrupt_install(!o.isolate);
 
@@ -97,9 +97,7 @@ int kb_cmd_verify(int argc, char **argv)
         cases++;
         int64_t sampled = 0;
         if (kb_interrupted()) break;
-        int bad = reg.pool ? kb_pool_verify_case(&reg, c, oracle.plugin, targets, n, &vo, &sampled, err, sizeof err)
-                           : kb_verify_case(c, &oracle, targets, n, &vo, &sampled, err, sizeof err);
-        if (bad) {
+        if (kb_pool_verify_case(&reg, c, oracle, targets, n, &vo, &sampled, err, sizeof err)) {
             kb_error("%s", err);
             rc = KB_EXIT_FAILED;
             failed++;

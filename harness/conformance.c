@@ -86,19 +86,6 @@ static void prepare(kb_workload *w, uint64_t seed)
     kb_poison_outputs(w);
 }
 
-static uint64_t hash_inputs(const kb_workload *w)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < w->role_count; i++) {
-        const kb_tensor_role *r = &w->roles[i];
-        if (!r->input || r->output) continue;
-        const unsigned char *p = r->t->data;
-        size_t n = kb_tensor_span_bytes(r->t);
-        for (size_t j = 0; j < n; j++) h = (h ^ p[j]) * 1099511628211ull;
-    }
-    return h;
-}
-
 static size_t output_bytes(const kb_workload *w)
 {
     size_t n = 0;
@@ -230,7 +217,7 @@ static void check_runs(const kb_conf_input *in, probe *pr, int n, kb_conf_report
             continue;
         }
         prepare(&w, in->seed);
-        uint64_t h = hash_inputs(&w);
+        uint64_t h = kb_workload_input_hash(&w);
         err[0] = '\0';
         kb_status st = kb_verify_run(in->lp, pr[i].k, &w, err, sizeof err);
         if (st != KB_OK) {
@@ -245,7 +232,7 @@ static void check_runs(const kb_conf_input *in, probe *pr, int n, kb_conf_report
         if (bad)
             add_detail(&writes, "%s: wrote %s tensor %s", who,
                        in_padding ? "into the row padding of" : "past the end of", bad);
-        if (hash_inputs(&w) != h) add_detail(&writes, "%s: changed an input tensor", who);
+        if (kb_workload_input_hash(&w) != h) add_detail(&writes, "%s: changed an input tensor", who);
         unsigned char *first = malloc(output_bytes(&w) + 1);
         if (!first) {
             kb_workload_free(&w);

@@ -479,6 +479,12 @@ kb_verdict kb_pool_admit(kb_registry *reg, kb_loaded_plugin *lp, const kb_kernel
                          size_t why_len)
 {
     kb_pool *pool = reg->pool;
+    if (!pool) {
+        kb_verify_target t = {.plugin = lp, .kernel = k};
+        kb_verify_admit(&t, c);
+        snprintf(why, why_len, "%s", t.reason);
+        return t.verdict;
+    }
     kb_msg_reset(&pool->req);
     kb_msg_put_u32(&pool->req, KB_REQ_ADMIT);
     kb_msg_put(&pool->req, c, sizeof *c);
@@ -498,19 +504,12 @@ int kb_pool_verify_case(kb_registry *reg, const kb_case *c, kb_loaded_plugin *or
                         size_t err_len)
 {
     kb_pool *pool = reg->pool;
+    if (!pool) return kb_verify_case(c, &(kb_oracle){oracle}, targets, target_count, opt, sampled_rows, err, err_len);
     char why[1024];
     int alive = 0;
     for (int i = 0; i < target_count; i++) {
         kb_verify_target *t = &targets[i];
-        t->verdict = KB_VERDICT_PASS;
-        t->reason[0] = '\0';
-        memset(&t->worst, 0, sizeof t->worst);
-        t->trials_run = 0;
-        if (!t->plugin->available) {
-            t->verdict = KB_VERDICT_SKIP;
-            snprintf(t->reason, sizeof t->reason, "plugin unavailable: %s", t->plugin->why);
-            continue;
-        }
+        if (!kb_verify_target_reset(t)) continue;
         t->verdict = kb_pool_admit(reg, t->plugin, t->kernel, c, t->reason, sizeof t->reason);
         alive += t->verdict == KB_VERDICT_PASS;
     }

@@ -35,9 +35,6 @@ typedef struct kb_isolation {
     struct hwloc_topology *topo; /* for binding a worker near its device; may be NULL */
 } kb_isolation;
 
-/* Defaults: docs/robustness.md. */
-#define KB_DEFAULT_TIMEOUT_S 300.0
-
 /* Load every file of `found` in a worker process of its own and fill `reg`
  * with shadows; load failures (a crash included) become reg->errors.
  * Returns 0, or -1 when the shared arena or a pipe cannot be made. */
@@ -55,13 +52,15 @@ int kb_pool_set_placement(kb_registry *reg, int threads, const int32_t *cpus, in
 
 /* kb_verify_case, with every kernel (the oracle's included) in its worker.
  * A worker that dies fails the kernel it was running; an oracle that dies
- * fails the case (-1, message in err). */
+ * fails the case (-1, message in err).  Without a pool (--no-isolate), it is
+ * kb_verify_case itself. */
 int kb_pool_verify_case(kb_registry *reg, const kb_case *c, kb_loaded_plugin *oracle, kb_verify_target *targets,
                         int target_count, const kb_verify_options *opt, int64_t *sampled_rows, char *err,
                         size_t err_len);
 
-/* kb_verify_admit in lp's worker: PASS when kernel k accepts case c, else
- * SKIP (or FAIL, when the worker died) with the reason. */
+/* kb_verify_admit in lp's worker (in this process without a pool): PASS
+ * when kernel k accepts case c, else SKIP (or FAIL, when the worker died)
+ * with the reason. */
 kb_verdict kb_pool_admit(kb_registry *reg, kb_loaded_plugin *lp, const kb_kernel *k, const kb_case *c, char *why,
                          size_t why_len);
 

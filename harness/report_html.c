@@ -131,6 +131,16 @@ static void roof(FILE *f, const kb_svg_scale *x, const kb_svg_scale *y, double c
     kb_svg_text(f, x->px1 - 4, kb_svg_map(y, compute) - 5, "end", 11, color, label);
 }
 
+/* A benchmark's point on fingerprint fp's roofline: its GFLOP/s, or 0 when
+ * it has no place there (another machine, no FLOPs, no time). */
+static double roofline_point(const kb_report *r, const kb_report_bench *b, const char *fp)
+{
+    const char *ifp = r->inputs[b->file].rf.fingerprint ? r->inputs[b->file].rf.fingerprint : "";
+    const char *unit;
+    double g = kb_report_throughput(b, &unit);
+    return strcmp(ifp, fp) || !(b->intensity > 0) || !(g > 0) || !(b->flops > 0) ? 0 : g;
+}
+
 static void roofline(FILE *f, const kb_report *r, const char *fp)
 {
     json_t *peak = NULL;
@@ -143,10 +153,8 @@ static void roofline(FILE *f, const kb_report *r, const char *fp)
     }
     for (int i = 0; i < r->count; i++) {
         const kb_report_bench *b = &r->benches[i];
-        const char *ifp = r->inputs[b->file].rf.fingerprint ? r->inputs[b->file].rf.fingerprint : "";
-        const char *unit;
-        double g = kb_report_throughput(b, &unit);
-        if (strcmp(ifp, fp) || !(b->intensity > 0) || !(g > 0) || !(b->flops > 0)) continue;
+        double g = roofline_point(r, b, fp);
+        if (!(g > 0)) continue;
         npts++;
         if (b->intensity < xlo) xlo = b->intensity;
         if (b->intensity > xhi) xhi = b->intensity;
@@ -194,10 +202,8 @@ static void roofline(FILE *f, const kb_report *r, const char *fp)
     int k = 0;
     for (int i = 0; i < r->count; i++) {
         const kb_report_bench *b = &r->benches[i];
-        const char *ifp = r->inputs[b->file].rf.fingerprint ? r->inputs[b->file].rf.fingerprint : "";
-        const char *unit;
-        double g = kb_report_throughput(b, &unit);
-        if (strcmp(ifp, fp) || !(b->intensity > 0) || !(g > 0) || !(b->flops > 0)) continue;
+        double g = roofline_point(r, b, fp);
+        if (!(g > 0)) continue;
         char tip[1024], num[16];
         snprintf(tip, sizeof tip, "#%d %s: %.3g GFLOP/s at %.3g FLOP/byte", ++k, b->name, g, b->intensity);
         double px = kb_svg_map(&x, b->intensity), py = kb_svg_map(&y, g);
@@ -223,10 +229,8 @@ static void roofline(FILE *f, const kb_report *r, const char *fp)
     k = 0;
     for (int i = 0; i < r->count; i++) {
         const kb_report_bench *b = &r->benches[i];
-        const char *ifp = r->inputs[b->file].rf.fingerprint ? r->inputs[b->file].rf.fingerprint : "";
-        const char *unit;
-        double g = kb_report_throughput(b, &unit);
-        if (strcmp(ifp, fp) || !(b->intensity > 0) || !(g > 0) || !(b->flops > 0)) continue;
+        double g = roofline_point(r, b, fp);
+        if (!(g > 0)) continue;
         fprintf(f, "<tr><td>%d</td><td><code>", ++k);
         esc(f, b->name);
         fprintf(f, "</code></td><td>%.3g</td><td>%.3g</td><td>", b->intensity, g);

@@ -52,19 +52,6 @@ static int64_t *choose_rows(const kb_case *c, double budget, uint64_t seed, int6
     return rows;
 }
 
-static uint64_t hash_inputs(const kb_workload *w)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < w->role_count; i++) {
-        const kb_tensor_role *r = &w->roles[i];
-        if (!r->input || r->output) continue;
-        const unsigned char *p = r->t->data;
-        size_t n = kb_tensor_span_bytes(r->t);
-        for (size_t j = 0; j < n; j++) h = (h ^ p[j]) * 1099511628211ull;
-    }
-    return h;
-}
-
 static kb_status run_kernel(const kb_kernel *k, void *ctx, const kb_problem *p, char *err, size_t err_len)
 {
     size_t ws = k->workspace_bytes ? k->workspace_bytes(ctx, p) : 0;
@@ -183,7 +170,7 @@ static int check_target(kb_verify_target *t, kb_workload *w, const kb_workload *
                  in_padding ? "into the row padding (past the row length) of" : "past the end of", bad);
         return 1;
     }
-    if (hash_inputs(w) != input_hash) {
+    if (kb_workload_input_hash(w) != input_hash) {
         snprintf(t->reason, sizeof t->reason, "%s: wrote into an input tensor", label);
         return 1;
     }
@@ -210,18 +197,22 @@ static int check_target(kb_verify_target *t, kb_workload *w, const kb_workload *
 _Static_assert(KB_MAX_PATTERNS <= sizeof ((kb_verify_session *)0)->patterns / sizeof(char *),
                "kb_verify_session holds every pattern");
 
-void kb_verify_admit(kb_verify_target *t, const kb_case *c)
+int kb_verify_target_reset(kb_verify_target *t)
 {
-    char why[256] = "";
     t->verdict = KB_VERDICT_PASS;
     t->reason[0] = '\0';
     memset(&t->worst, 0, sizeof t->worst);
     t->trials_run = 0;
-    if (!t->plugin->available) {
-        t->verdict = KB_VERDICT_SKIP;
-        snprintf(t->reason, sizeof t->reason, "plugin unavailable: %s", t->plugin->why);
-        return;
-    }
+    if (t->plugin->available) return 1;
+    t->verdict = KB_VERDICT_SKIP;
+    snprintf(t->reason, sizeof t->reason, "plugin unavailable: %s", t->plugin->why);
+    return 0;
+}
+
+void kb_verify_admit(kb_verify_target *t, const kb_case *c)
+{
+    char why[256] = "";
+    if (!kb_verify_target_reset(t)) return;
     kb_workload shape;
     kb_workload_shape(&shape, c, KB_DTYPE_INVALID);
     if (t->kernel->supports(t->plugin->ctx, &shape.p, why, sizeof why) != KB_OK) {
@@ -301,7 +292,7 @@ static void load_inputs(kb_verify_session *s, int p)
         copy_c(s->w, s->ref);
     }
     s->pattern = p;
-    s->input_hash = hash_inputs(s->w);
+    s->input_hash = kb_workload_input_hash(s->w);
 }
 
 int kb_verify_oracle(kb_verify_session *s, const kb_loaded_plugin *oracle, int p, char *err, size_t err_len)
@@ -337,7 +328,7 @@ int kb_verify_check(kb_verify_session *s, kb_verify_target *t)
         return 0;
     t->verdict = KB_VERDICT_FAIL;
     /* A kernel that scribbled on the inputs must not spoil the others' check. */
-    if (hash_inputs(s->w) != s->input_hash)
+    if (kb_workload_input_hash(s->w) != s->input_hash)
         kb_fill_inputs(s->w, s->patterns[p], kb_input_seed(s->opt.seed, &s->c, s->patterns[p], trial_of(s, p)));
     return 1;
 }
@@ -387,7 +378,7 @@ int kb_verify_import(kb_verify_session *s, int pattern, const void *src, size_t 
             in += parts[i]->block_bytes[b];
         }
     s->pattern = pattern;
-    s->input_hash = hash_inputs(s->w);
+    s->input_hash = kb_workload_input_hash(s->w);
     return 0;
 }
 

@@ -48,6 +48,10 @@ typedef struct kb_oracle {
 int kb_verify_case(const kb_case *c, const kb_oracle *oracle, kb_verify_target *targets, int target_count,
                    const kb_verify_options *opt, int64_t *sampled_rows, char *err, size_t err_len);
 
+/* Reset a target's results; SKIP it when its plugin is unavailable.
+ * Returns 1 when it may run (its supports() is asked next). */
+int kb_verify_target_reset(kb_verify_target *t);
+
 /* Decide whether a target runs at all: its plugin is available and its
  * supports() accepts the case (asked on shapes only).  Sets verdict to
  * PASS (runs) or SKIP with the reason, and resets the target's results. */

@@ -268,13 +268,13 @@ static void limit_memory(worker *w)
 #else
     double limit = w->setup->memory_limit;
     if (limit <= 0 || !w->lp || strcmp(w->lp->desc->backend, KB_BACKEND_HOST)) return;
-    long pages = 0, data = 0, ps = sysconf(_SC_PAGESIZE);
+    long data = 0, ps = sysconf(_SC_PAGESIZE);
     FILE *f = fopen("/proc/self/statm", "r");
     if (!f) return;
-    /* size resident shared text lib data dt */
-    int got = fscanf(f, "%ld %*d %*d %*d %*d %ld", &pages, &data);
+    /* size resident shared text lib data dt, in pages */
+    int got = fscanf(f, "%*d %*d %*d %*d %*d %ld", &data);
     fclose(f);
-    if (got != 2) return;
+    if (got != 1) return;
     struct rlimit rl;
     if (getrlimit(RLIMIT_DATA, &rl)) return;
     double want = (double)data * (double)ps + limit;

@@ -210,6 +210,19 @@ void kb_workload_free(kb_workload *w)
     w->block_count = 0;
 }
 
+uint64_t kb_workload_input_hash(const kb_workload *w)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < w->role_count; i++) {
+        const kb_tensor_role *r = &w->roles[i];
+        if (!r->input || r->output) continue;
+        const unsigned char *p = r->t->data;
+        size_t n = kb_tensor_span_bytes(r->t);
+        for (size_t j = 0; j < n; j++) h = (h ^ p[j]) * 1099511628211ull;
+    }
+    return h;
+}
+
 /* Padding elements: the ones past shape[rank-1] within each row. */
 static int is_padded(const kb_tensor *t)
 {

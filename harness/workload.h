@@ -8,6 +8,7 @@
 #define KBENCH_HARNESS_WORKLOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <kbench/ops.h>
 
@@ -63,6 +64,10 @@ void kb_problem_retarget(kb_problem *dp, const kb_workload *w, void *const *bloc
 
 /* Bytes spanned by a tensor's elements (padding included, guard excluded). */
 size_t kb_tensor_span_bytes(const kb_tensor *t);
+
+/* FNV-1a over the bytes of every input-only tensor (padding included):
+ * equal before and after a run unless the kernel wrote into an input. */
+uint64_t kb_workload_input_hash(const kb_workload *w);
 
 /* Fill the padding and guard of every buffer with a known pattern, and check
  * it later: a kernel that writes past a row or past the end is caught.

@@ -62,16 +62,7 @@ kb_expect(report_markdown_base 0
   -- ${KB} report ${REP_DATA}/new.json --base ${REP_DATA}/base.json --markdown)
 
 # --- malformed inputs: compare's one-line messages, exit 2, no page written ---
-foreach(case
-    "empty|empty file"
-    "truncated|line 4: unexpected end of input \\(truncated JSON\\?\\)"
-    "wrong_schema|not a benchmark result file: no \"benchmarks\" array"
-    "bad_real_time|benchmarks\\[1\\]: \"real_time\" is not a number"
-    "no_benchmarks|no benchmarks"
-    "not_json|line 1: invalid token near 'benchmarks'"
-    "benchmarks_not_array|not a benchmark result file: \"benchmarks\" is an object, not an array"
-    "control_in_error|line 3: invalid escape near '\"a\\\\u00\\?'"
-    "no_such_file|No such file or directory")
+foreach(case IN LISTS KB_MALFORMED_RESULT_FILES)
   string(REPLACE "|" ";" parts "${case}")
   list(GET parts 0 file)
   list(GET parts 1 message)
